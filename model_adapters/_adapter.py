@@ -247,7 +247,10 @@ class MDLMAdapter(LM):
             overrides["temperature"] = float(gen_kwargs["temperature"]) if do_sample else 0.0
         try:
             settings = DecodingSettings.from_mapping(overrides, base=self.decoding).resolve(max_gen_toks)
-            settings.validate_for(self.preset.attention, self.preset.attention_block)
+            # A length the user pinned must fill whole blocks, as in the reference decoders; a task's
+            # max_gen_toks may end in a shorter block (LLaDA-MoE's block of 32 on a 24-token task).
+            pinned = "gen_length" in overrides or self.decoding.gen_length is not None
+            settings.validate_for(self.preset.attention, self.preset.attention_block, whole_blocks=pinned)
         except ValueError as error:
             raise ValueError(f"bad generation settings {gen_kwargs}: {error}") from None
         if settings.gen_length > self.max_length:  # type: ignore[operator]
@@ -294,43 +297,54 @@ class MDLMAdapter(LM):
             where = ", ".join(f"{batch[i].key[0]} doc {batch[i].key[1]}" for i in bad)
             raise FloatingPointError(f"NaN or infinite logits while decoding {where}; no output was recorded")
         canvas = result.canvas.cpu().tolist()
-        texts, records = [], []
-        if recorder is not None:  # one device-to-host copy per batch, not three per row
-            final_steps, first_steps, changes = (t.cpu().tolist() for t in
-                                                 (recorder.final_step, recorder.first_step, recorder.n_changes))
-            nfes = result.nfe.cpu().tolist()
-            stopped = result.stopped_early.cpu().tolist() if result.stopped_early is not None else [False] * len(batch)
+        texts = []
         for row, item in enumerate(batch):
             ids = canvas[row]
             stop = next((i for i, t in enumerate(ids) if t in self.stop_ids), None)
-            n_tokens = len(ids) if stop is None else stop + 1
             text = self.tokenizer.decode(ids[: len(ids) if stop is None else stop], skip_special_tokens=True)
             for term in item.until:
                 if term:
                     text = text.split(term)[0]
             texts.append(text)
-            if recorder is not None:
-                records.append(TraceRecord(
-                    task_name=item.key[0],
-                    doc_id=item.key[1],
-                    repeat=item.key[2],
-                    prompt_hash=item.prompt_hash,
-                    n_tokens=n_tokens,
-                    final_step=final_steps[row],
-                    first_step=first_steps[row],
-                    n_changes=changes[row],
-                    nfe=nfes[row],
-                    steps=nfes[row],
-                    stopped_early=bool(stopped[row]),
-                    gen_length=len(ids),
-                    token_ids=ids,
-                    pieces=[self._piece(t) for t in ids[:n_tokens]],
-                    settings=settings.as_dict(),
-                    model=self.pretrained,
-                ))
-        if self._writer is not None:
-            self._writer.write_batch(records)
+        if recorder is not None and self._writer is not None:
+            self._writer.write_batch(self._trace_records(batch, settings, canvas, result, recorder))
         return texts
+
+    def _trace_records(
+        self, batch: list[_Request], settings: DecodingSettings, canvas: list[list[int]], result: Any,
+        recorder: TraceRecorder,
+    ) -> list[TraceRecord]:
+        """One trace row per sample (trace-only work, kept apart so the benchmarks can time it)."""
+        # One device-to-host copy per batch, not three per row.
+        final_steps, first_steps, changes = (t.cpu().tolist() for t in
+                                             (recorder.final_step, recorder.first_step, recorder.n_changes))
+        nfes = result.nfe.cpu().tolist()
+        stopped = result.stopped_early.cpu().tolist() if result.stopped_early is not None else [False] * len(batch)
+        as_dict = settings.as_dict()
+        records = []
+        for row, item in enumerate(batch):
+            ids = canvas[row]
+            stop = next((i for i, t in enumerate(ids) if t in self.stop_ids), None)
+            n_tokens = len(ids) if stop is None else stop + 1
+            records.append(TraceRecord(
+                task_name=item.key[0],
+                doc_id=item.key[1],
+                repeat=item.key[2],
+                prompt_hash=item.prompt_hash,
+                n_tokens=n_tokens,
+                final_step=final_steps[row],
+                first_step=first_steps[row],
+                n_changes=changes[row],
+                nfe=nfes[row],
+                steps=nfes[row],
+                stopped_early=bool(stopped[row]),
+                gen_length=len(ids),
+                token_ids=ids,
+                pieces=[self._piece(t) for t in ids[:n_tokens]],
+                settings=dict(as_dict),
+                model=self.pretrained,
+            ))
+        return records
 
     def _piece(self, token: int) -> str:
         """Text of one token for the sample viewer, decoded once per token id."""

@@ -9,10 +9,11 @@ new ``(start, end)`` window (a new block, or an edit round over the whole canvas
   are recomputed at each step. Prefix keys are stale where they depended on tokens the window commits.
 * ``dual`` (bidirectional, approximate): the KV of everything outside the window (left and right) is
   reused; only the window is recomputed. Stale window keys stay in the cache but are masked out.
-* ``block_kv`` (block-causal, exact): finished blocks never attend to later ones, so their KV is final
-  once they are; each new window first extends the cache over the block(s) finished since.
+* ``block_kv`` (block-causal, exact): finished attention blocks never attend to later ones, so their KV
+  is final once they are; each new window first extends the cache over the block(s) finished since, and
+  every step feeds the window's whole attention block (a prompt's tokens sharing it see the window).
 
-The cache lives in transformers' ``DynamicCache``, driven with ``past_key_values``, explicit
+The cache lives in transformers' ``DynamicCache``, driven through the forward's cache argument, explicit
 ``position_ids`` and an additive 4-D mask (decoder backbones such as Llama and Qwen2 accept all three).
 Keys appended by a call land at the end of the cache whatever their canvas position; RoPE and the
 mask, built from each slot's canvas position, make that order irrelevant.
@@ -25,13 +26,30 @@ from typing import Any
 
 import torch
 
-from model_adapters._engine import LogitsFn
+from model_adapters._engine import BlockLayout, LogitsFn
 
 
-def block_ids(length: int, prompt_len: int, attention_block: int, device: torch.device) -> torch.Tensor:
-    """Block index of each position: the (padded) prompt is block 0, canvas blocks count from 1."""
-    pos = torch.arange(length, device=device)
-    return torch.where(pos < prompt_len, 0, 1 + (pos - prompt_len).clamp(min=0) // attention_block)
+def positions(attention_mask: torch.Tensor, length: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """([B, L] real-token flags, [B, L] positions counted from each row's first real token).
+
+    Counting from the first real token makes left padding invisible to RoPE. ``length`` beyond the mask's
+    width extends both with real canvas positions (the engine may widen the canvas to a block boundary).
+    """
+    batch, width = attention_mask.shape
+    real = attention_mask.bool()
+    if length is not None and length > width:
+        real = torch.cat([real, real.new_ones(batch, length - width)], 1)
+    return real, (real.long().cumsum(-1) - 1).clamp(min=0)
+
+
+def block_ids(attention_mask: torch.Tensor, attention_block: int, length: int | None = None) -> torch.Tensor:
+    """[B, L] attention block of each position: blocks of ``attention_block`` at ABSOLUTE positions.
+
+    As SDAR, LLaDA2 and Fast-dLLM v2 lay them out: the sequence (prompt + canvas) is cut into blocks from
+    each row's first real token, so a prompt's full blocks stay block-causal and its last partial block is
+    shared with the first canvas tokens. Left padding is masked out separately.
+    """
+    return positions(attention_mask, length)[1] // attention_block
 
 
 def additive_mask(
@@ -49,24 +67,35 @@ def additive_mask(
         q_pos: [q] canvas positions of the queries.
         kv_pos: [kv] canvas position held by each key slot.
         kv_valid: [kv] False for stale slots.
-        blocks: [L] block index per position for block-causal attention; None for bidirectional.
+        blocks: [B, L] block index per position for block-causal attention; None for bidirectional.
         dtype: The model's dtype.
     """
     allowed = (real[:, kv_pos] & kv_valid).unsqueeze(1).expand(-1, len(q_pos), -1)
     if blocks is not None:
-        allowed = allowed & (blocks[kv_pos].unsqueeze(0) <= blocks[q_pos].unsqueeze(1))
+        allowed = allowed & (blocks[:, kv_pos].unsqueeze(1) <= blocks[:, q_pos].unsqueeze(2))
     mask = torch.zeros(allowed.shape, dtype=dtype, device=real.device)
     return mask.masked_fill(~allowed, torch.finfo(dtype).min).unsqueeze(1)
+
+
+def cache_keyword(model: Any) -> str | None:
+    """The name under which ``model.forward`` takes a KV cache, or None if it takes none.
+
+    transformers 5.25 renamed ``past_key_values`` to ``cache`` (the old name is deprecated until 5.40).
+    """
+    params = inspect.signature(model.forward).parameters
+    return next((name for name in ("cache", "past_key_values") if name in params), None)
 
 
 def check_cacheable(model: Any) -> None:
     """Refuse models whose forward cannot take a KV cache, positions and a 4-D mask."""
     params = inspect.signature(model.forward).parameters
-    missing = [p for p in ("past_key_values", "position_ids", "attention_mask") if p not in params]
+    missing = [p for p in ("position_ids", "attention_mask") if p not in params]
+    if cache_keyword(model) is None:
+        missing.insert(0, "cache (past_key_values)")
     if missing:
         raise ValueError(
             f"{type(model).__name__}.forward takes no {missing}: KV caches and block-causal attention need a "
-            "decoder backbone (Llama, Qwen2, ...) that accepts past_key_values, position_ids and a 4-D mask"
+            "decoder backbone (Llama, Qwen2, ...) that accepts a KV cache, position_ids and a 4-D mask"
         )
 
 
@@ -79,7 +108,7 @@ class CachedLogits:
         attention_mask: torch.Tensor,
         shifted: bool,
         mode: str,
-        blocks: torch.Tensor | None = None,
+        layout: BlockLayout | None = None,
     ) -> None:
         """Set up the cache for one batch.
 
@@ -88,17 +117,17 @@ class CachedLogits:
             attention_mask: [B, L] 1 for real tokens (prompt and canvas), 0 for left padding.
             shifted: Whether token i is predicted at position i - 1.
             mode: ``prefix``, ``dual`` or ``block_kv``.
-            blocks: Block ids per position (``block_ids``) for block-causal models, else None.
+            layout: The block layout of a block-causal model (``block_kv``), else None.
         """
         check_cacheable(model)
+        self.cache_keyword = cache_keyword(model)
         if mode not in ("prefix", "dual", "block_kv"):
             raise ValueError(f"unknown cache mode {mode!r}")
-        if (mode == "block_kv") != (blocks is not None):
+        if (mode == "block_kv") != (layout is not None):
             raise ValueError("cache='block_kv' is for block-causal attention only; prefix/dual for bidirectional")
-        self.model, self.shifted, self.mode, self.blocks = model, shifted, mode, blocks
-        self.real = attention_mask.bool()
-        self.length = attention_mask.shape[1]
-        self.position_ids = (attention_mask.long().cumsum(-1) - 1).clamp(min=0)
+        self.model, self.shifted, self.mode, self.layout = model, shifted, mode, layout
+        self.attention_mask = attention_mask
+        self._resize(attention_mask.shape[1])
         self.cache: Any = None
         self.slots = torch.empty(0, dtype=torch.long, device=attention_mask.device)
         """Canvas position of each cache slot, in cache order."""
@@ -108,13 +137,25 @@ class CachedLogits:
         self.base = 0
         """Cache length that persists between the steps of a window (later slots are dropped after each call)."""
 
+    def _resize(self, length: int) -> None:
+        """Masks and positions for a canvas of ``length`` columns (the engine may widen it to a block boundary)."""
+        self.length = length
+        self.real, self.position_ids = positions(self.attention_mask, length)
+        self.blocks = None if self.layout is None else block_ids(self.attention_mask, self.layout.attention_block,
+                                                                  length)
+
     def __call__(self, canvas: torch.Tensor, start: int, end: int) -> torch.Tensor:
         """Logits predicting canvas[:, start:end]."""
+        if canvas.shape[1] != self.length:
+            self._resize(canvas.shape[1])
         lo, hi = (start - 1, end - 1) if self.shifted else (start, end)
         first = max(lo, 0)  # first canvas position whose output is needed
         if self.window != (start, end):
             self.window = (start, end)
             logits = self._refresh(canvas, first, hi, end)
+        elif self.mode == "block_kv":  # feed the window's attention block(s): their keys see the window
+            logits = self._forward(canvas, self.base, end, keep=hi - self.base)[:, first - self.base :]
+            self._crop(self.base)
         else:
             # Feed every query and every token the window may change (with a shift, [start-1, end)).
             stop = self.length if self.mode == "prefix" else end
@@ -127,12 +168,13 @@ class CachedLogits:
     def _refresh(self, canvas: torch.Tensor, first: int, hi: int, end: int) -> torch.Tensor:
         """First step of a window: rebuild the cache and return this step's logits."""
         if self.mode == "block_kv":
-            # Keep the exact keys of positions before ``first``; extend over what finished since.
-            kept = min(self.base, first)
+            # Keep the exact keys of the attention blocks before the window's; extend over what finished since.
+            anchor = self._block_start(first)
+            kept = min(self.base, anchor)
             self._crop(kept)
             logits = self._forward(canvas, kept, end, keep=hi - kept)[:, first - kept :]
-            self.base = first
-            self._crop(first)
+            self.base = anchor
+            self._crop(anchor)
             return logits
         self.cache, self.slots, self.valid = None, self.slots[:0], self.valid[:0]
         logits = self._forward(canvas, 0, self.length, keep=hi)[:, first:]
@@ -143,6 +185,16 @@ class CachedLogits:
             self.base = self.length
             self.valid = (self.slots < first) | (self.slots >= end)
         return logits
+
+    def _block_start(self, column: int) -> int:
+        """First column of the attention block holding ``column``, earliest over the rows.
+
+        Keys before it are final (their blocks never see later ones); keys from it on see the window, even
+        a prompt's tokens that share the window's attention block, so they are recomputed at every step.
+        """
+        assert self.blocks is not None
+        starts = (self.blocks >= self.blocks[:, column : column + 1]).long().argmax(-1)
+        return int(starts.min())
 
     def _crop(self, length: int) -> None:
         if self.cache is not None and len(self.slots) > length:
@@ -164,16 +216,16 @@ class CachedLogits:
             canvas[:, a:b],
             attention_mask=mask,
             position_ids=self.position_ids[:, a:b],
-            past_key_values=self.cache,
             use_cache=True,
             logits_to_keep=slice(0, keep),
+            **{self.cache_keyword: self.cache},
         )
         self.slots, self.valid = kv_pos, kv_valid
         return out.logits
 
 
 def cached_logits_fn(
-    model: Any, attention_mask: torch.Tensor, shifted: bool, mode: str, blocks: torch.Tensor | None = None
+    model: Any, attention_mask: torch.Tensor, shifted: bool, mode: str, layout: BlockLayout | None = None
 ) -> LogitsFn:
     """A stateful cached ``logits_fn`` for one batch (see ``CachedLogits``)."""
-    return CachedLogits(model, attention_mask, shifted, mode, blocks)
+    return CachedLogits(model, attention_mask, shifted, mode, layout)

@@ -6,7 +6,8 @@ dynamic schedules need to know when a block is finished (plus, with ``early_stop
 "every row stopped?" check per block).
 
 Phases: the draft (blocks left to right; in each, a confidence rule ranks the masked positions and a
-transfer schedule says how many to commit), optional early stop (``eos_block``: a finished block
+transfer schedule says how many to commit; with ``editing_threshold``, LLaDA2.1's token-to-token edits of
+the block's committed tokens ride along each step), optional early stop (``eos_block``: a finished block
 holding EOS ends the row, the rest of its canvas becomes EOS without being decoded, trace -1;
 ``settled``: once every remaining mask proposes EOS they are all committed in that step), then
 optional generate-then-edit rounds (``edit_rounds``; see ``_edit_round``). Rows keep their own step
@@ -15,6 +16,7 @@ counters, so a row that has stopped stops counting forward passes and never chan
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -25,7 +27,20 @@ from model_adapters._settings import DecodingSettings
 from model_adapters._strategies import BUDGET_SCHEDULES, CONFIDENCE_RULES, TRANSFER_SCHEDULES, StepPlan
 
 LogitsFn = Callable[[torch.Tensor, int, int], torch.Tensor]
-"""(canvas [B, L], start, end) -> logits [B, end - start, V] predicting canvas[:, start:end]."""
+"""(canvas [B, L], start, end) -> logits [B, end - start, V] predicting canvas[:, start:end].
+
+A block-causal model's function also carries ``layout`` (a ``BlockLayout``); the engine then aligns its
+decoding blocks to absolute positions as that model's reference decoders do (see ``denoise``)."""
+
+
+@dataclass(frozen=True)
+class BlockLayout:
+    """Where a block-causal model's blocks sit: at absolute positions counted from each row's first real token."""
+
+    prompt_lengths: torch.Tensor
+    """[B] real (non-pad) prompt tokens of each row."""
+    attention_block: int
+    """The model's attention block size."""
 
 
 class StepObserver(Protocol):
@@ -78,7 +93,15 @@ class _State:
     stopped_early: torch.Tensor
     """[B] rows whose early stop skipped part of the canvas."""
     filled: torch.Tensor
-    """[B, G] positions filled by ``eos_block`` without being decoded (never edited)."""
+    """[B, G'] positions filled by ``eos_block`` (or past the row's last block) without being decoded."""
+    offsets: torch.Tensor
+    """[B] length of each row's first, prompt-aligned decoding block (0: the prompt ends on a block boundary)."""
+    live: torch.Tensor
+    """[B] canvas columns each row decodes (G, or up to the end of the attention block holding column G - 1)."""
+    gen_length: int
+    """G, the canvas length returned (the state's canvas may run up to a block further)."""
+    layout: BlockLayout | None
+    """The block-causal layout, if any."""
 
 
 def denoise(
@@ -103,16 +126,39 @@ def denoise(
 
     Returns:
         The generated canvas, per-row forward-pass counts, a finiteness flag and early-stop flags.
+
+    With a block-causal ``logits_fn`` (one carrying ``layout``), decoding blocks sit at absolute multiples of
+    ``block_length`` as in SDAR's, LLaDA2's and Fast-dLLM v2's decoders: each row's first block is the rest
+    of the block its prompt ends in, so rows of a left-padded batch have their own block boundaries.
     """
     assert settings.gen_length and settings.block_length and settings.steps
     batch, prompt_len = prompt.shape
     device = prompt.device
-    gen_length = settings.gen_length
+    gen_length, block_length = settings.gen_length, settings.block_length
     if settings.needs_noise and generators is None:
         raise ValueError("sampling, random remasking or alg_temp > 0 needs one generator per row")
     if settings.early_stop != "none" and special.eos_id is None:
         raise ValueError(f"early_stop={settings.early_stop!r} needs an EOS token id")
-    canvas = torch.cat([prompt, torch.full((batch, gen_length), special.mask_id, dtype=prompt.dtype, device=device)], 1)
+    layout: BlockLayout | None = getattr(logits_fn, "layout", None)
+    if settings.ar_block_start and layout is None:
+        raise ValueError("ar_block_start needs a block-causal model call (its logits fn carries a layout)")
+    if layout is None:
+        offsets = torch.zeros(batch, dtype=torch.long, device=device)
+        live = torch.full_like(offsets, gen_length)
+    else:
+        # Decoding blocks at absolute multiples of block_length: a row's first block is what its prompt leaves
+        # of the block it ends in. As the references, decoding runs to the end of the attention block holding
+        # the last generated token (a whole block is decoded, and all of it is visible inside the block).
+        lengths = layout.prompt_lengths.to(device)
+        unit = math.lcm(block_length, layout.attention_block)  # both kinds of block end there
+        offsets = (-lengths) % block_length
+        live = (lengths + gen_length + unit - 1) // unit * unit - lengths
+    width = int(live.max())  # one host sync per batch
+    canvas = torch.cat([prompt, torch.full((batch, width), special.mask_id, dtype=prompt.dtype, device=device)], 1)
+    # Columns past a row's last block are never decoded (and, block-causal, never seen): not masks, not answers.
+    beyond = torch.arange(width, device=device) >= live.unsqueeze(1)
+    filler = special.eos_id if special.eos_id is not None else special.mask_id
+    canvas[:, prompt_len:] = torch.where(beyond, filler, canvas[:, prompt_len:])
     no = torch.zeros(batch, dtype=torch.bool, device=device)
     state = _State(
         canvas=canvas,
@@ -120,13 +166,20 @@ def denoise(
         finite=torch.ones(batch, dtype=torch.bool, device=device),
         stopped=no.clone(),
         stopped_early=no.clone(),
-        filled=torch.zeros(batch, gen_length, dtype=torch.bool, device=device),
+        filled=beyond.clone(),
+        offsets=offsets,
+        live=live,
+        gen_length=gen_length,
+        layout=layout,
     )
     _draft(logits_fn, state, prompt_len, settings, special, generators, observer)
     for _ in range(settings.edit_rounds):
         _edit_round(logits_fn, state, prompt_len, settings, special, generators, observer)
     return DenoiseResult(
-        canvas=state.canvas[:, prompt_len:], nfe=state.row_step, finite=state.finite, stopped_early=state.stopped_early
+        canvas=state.canvas[:, prompt_len : prompt_len + gen_length],
+        nfe=state.row_step,
+        finite=state.finite,
+        stopped_early=state.stopped_early,
     )
 
 
@@ -139,39 +192,66 @@ def _draft(
     generators: list[torch.Generator] | None,
     observer: StepObserver | None,
 ) -> None:
-    """The semi-autoregressive sampler loop: blocks left to right, schedule-sized commits inside a block."""
+    """The semi-autoregressive sampler loop: blocks left to right, schedule-sized commits inside a block.
+
+    Block ``j`` of row r covers generation columns [o_r + (j-1) L, o_r + j L) (L = block_length, o_r = the
+    row's offset), clipped to [0, live_r): j = 0 is the prompt-aligned partial block, empty unless o_r > 0.
+    Without a block-causal layout every offset is 0 and blocks start at the prompt's end. Each step runs the
+    model once over the union of the rows' windows; a row only commits (and edits) inside its own.
+    """
     assert settings.gen_length and settings.block_length and settings.steps
     canvas, device = state.canvas, state.canvas.device
     total = canvas.shape[1]
     gen_length, block_length = settings.gen_length, settings.block_length
-    num_blocks = gen_length // block_length
+    num_blocks = -(-gen_length // block_length)  # nominal blocks (a row's first may be short, its last too)
     steps_per_block = max(settings.steps // num_blocks, 1)
     # Budget schedules finish a block in ``steps_per_block`` steps; a cap can hold them back, so they
     # then run until the block is done, as threshold-like schedules always do (each commits >= 1 token).
     budget = settings.schedule in BUDGET_SCHEDULES
     dynamic = not budget or settings.max_per_step is not None
     max_steps = (steps_per_block + block_length if budget else block_length) if dynamic else steps_per_block
+    editing = settings.editing_threshold is not None
+    if editing:
+        max_steps += settings.max_post_steps
     rule = CONFIDENCE_RULES[settings.remasking]
     schedule = TRANSFER_SCHEDULES[settings.schedule]
     stop_ids = _stop_ids(special, device)
     settle = settings.early_stop == "settled"
-    ranks = torch.arange(block_length, device=device)
+    offsets, live = state.offsets, state.live
+    row_blocks = (live - offsets + block_length - 1) // block_length  # each row's last block index
+    low, high, last = int(offsets.min()), int(offsets.max()), int(row_blocks.max())  # one host sync per batch
 
-    for block in range(num_blocks):
-        start = prompt_len + block * block_length
-        end = start + block_length
-        masked = canvas[:, start:end] == special.mask_id
+    for block in range(0 if high > 0 else 1, last + 1):
+        # The union of the rows' windows
+        lo = max(0, low + (block - 1) * block_length)
+        hi = min(high + block * block_length, canvas.shape[1] - prompt_len)
+        start, end = prompt_len + lo, prompt_len + hi
+        cols = torch.arange(lo, hi, device=device)
+        row_lo = (offsets + (block - 1) * block_length).clamp(min=0)
+        row_hi = torch.minimum(offsets + block * block_length, live)
+        in_block = (cols >= row_lo.unsqueeze(1)) & (cols < row_hi.unsqueeze(1))
+        masked = (canvas[:, start:end] == special.mask_id) & in_block
         masked_at_start = masked.sum(-1)
+        full_window = in_block.sum(-1) == block_length
+        ar_first = _ar_block_start(state, settings, masked, cols, row_lo) if settings.ar_block_start else None
+        ranks = torch.arange(hi - lo, device=device)
+        post_steps = torch.zeros_like(state.row_step)
+        block_done = state.stopped | ~in_block.any(-1)  # a row whose prompt ends on a boundary has no block 0
         for step in range(max_steps):
-            if dynamic:
-                active = masked.any(-1) & ~state.stopped
-                if not bool(active.any()):
-                    break
-            else:
-                active = ~state.stopped
+            has_mask = masked.any(-1)
+            if editing:  # LLaDA2.1: after the masks, passes that may still edit, up to max_post_steps of them
+                post_steps += (~has_mask & ~block_done).long()
+                block_done |= post_steps > settings.max_post_steps
+                active = ~block_done & ~state.stopped
+            elif dynamic:
+                active = has_mask & ~state.stopped
+            else:  # a budget runs all its steps (as LLaDA counts them); a short first block ends with its masks
+                active = (has_mask | full_window) & ~state.stopped
+            if (editing or dynamic) and not bool(active.any()):
+                break
             logits = logits_fn(canvas, start, total if settle else end)
             state.finite &= _all_finite(logits) | ~active
-            candidates, confidence = _propose(logits[:, :block_length], settings, special, rule, generators)
+            candidates, confidence, probability = _propose(logits[:, : hi - lo], settings, special, rule, generators)
             confidence = torch.where(masked, confidence, float("-inf"))
             sorted_conf, order = torch.sort(confidence, dim=-1, descending=True, stable=True)
             if settings.alg_temp > 0:
@@ -182,6 +262,7 @@ def _draft(
                 n_masked_at_block_start=masked_at_start,
                 step_in_block=step,
                 steps_per_block=steps_per_block,
+                block_length=block_length,
                 threshold=settings.threshold,
                 factor=settings.factor,
             )
@@ -190,22 +271,59 @@ def _draft(
                 count = count.clamp(max=settings.max_per_step)
             count = torch.where(active, count, 0)
             commit = torch.zeros_like(masked).scatter(1, order, ranks < count.unsqueeze(1))
+            if ar_first is not None and step == 0:
+                commit = torch.where(ar_first.any(-1, keepdim=True), ar_first, commit)
+                if settings.temperature > 0:  # the reference takes that token by argmax even when sampling
+                    greedy = logits[:, : hi - lo].float().index_fill(-1, _ids(special.mask_id, device), -torch.inf)
+                    candidates = torch.where(ar_first, greedy.argmax(-1), candidates)
+            old = canvas[:, start:end]
+            if editing:
+                assert settings.editing_threshold is not None
+                edits = (in_block & ~masked & ~state.filled[:, lo:hi] & active.unsqueeze(1)
+                         & (probability > settings.editing_threshold) & (candidates != old))
+                block_done |= active & ~has_mask & ~edits.any(-1)  # a pass that changes nothing ends the block
+                commit |= edits
             if settle:
                 _commit_settled(state, logits, candidates, masked, commit, active, start, prompt_len, special,
                                 stop_ids, observer)
-                masked = canvas[:, start:end] == special.mask_id
+                masked = (canvas[:, start:end] == special.mask_id) & in_block
             else:
-                old = canvas[:, start:end]
                 new = torch.where(commit, candidates, old)
-                if observer is not None:
-                    observer.on_commit(state.row_step, start - prompt_len, commit, old, new)
+                _observe(observer, state, lo, commit, old, new)
                 canvas[:, start:end] = new
                 masked &= ~commit
             state.row_step += active.long()
         if settings.early_stop == "eos_block":
-            _stop_after_eos_block(state, start, end, block == num_blocks - 1, prompt_len, special, stop_ids)
+            _stop_after_eos_block(state, start, in_block, row_hi, block >= row_blocks, prompt_len, special, stop_ids)
         if settings.early_stop != "none" and bool(state.stopped.all()):  # one sync per block, not per step
             break
+
+
+def _ar_block_start(
+    state: _State, settings: DecodingSettings, masked: torch.Tensor, cols: torch.Tensor, row_lo: torch.Tensor
+) -> torch.Tensor:
+    """[B, W] Fast-dLLM v2's first commit of a block: the row's window start, where it opens an attention block.
+
+    Only where that column is still masked: the finished previous block predicts it, and the reference
+    commits it alone by argmax in the pass that caches that block.
+    """
+    assert state.layout is not None
+    opens = (state.layout.prompt_lengths.to(row_lo.device) + row_lo) % state.layout.attention_block == 0
+    return masked & (cols == row_lo.unsqueeze(1)) & opens.unsqueeze(1)
+
+
+def _observe(
+    observer: StepObserver | None, state: _State, lo: int, commit: torch.Tensor, old: torch.Tensor, new: torch.Tensor
+) -> None:
+    """Report a commit over generation columns [lo, lo + width) to the observer, clipped to the returned canvas."""
+    if observer is None or lo >= state.gen_length:
+        return
+    keep = state.gen_length - lo
+    observer.on_commit(state.row_step, lo, commit[:, :keep], old[:, :keep], new[:, :keep])
+
+
+def _ids(token: int, device: torch.device) -> torch.Tensor:
+    return torch.tensor([token], dtype=torch.long, device=device)
 
 
 def _stop_ids(special: SpecialTokens, device: torch.device) -> torch.Tensor:
@@ -215,18 +333,30 @@ def _stop_ids(special: SpecialTokens, device: torch.device) -> torch.Tensor:
 
 
 def _stop_after_eos_block(
-    state: _State, start: int, end: int, last: bool, prompt_len: int, special: SpecialTokens, stop_ids: torch.Tensor
+    state: _State,
+    start: int,
+    in_block: torch.Tensor,
+    row_hi: torch.Tensor,
+    last: torch.Tensor,
+    prompt_len: int,
+    special: SpecialTokens,
+    stop_ids: torch.Tensor,
 ) -> None:
-    """LLaDA2.0's early stop: a finished block holding EOS ends the row; the rest becomes EOS, undecoded."""
-    hit = torch.isin(state.canvas[:, start:end], stop_ids).any(-1) & ~state.stopped
+    """LLaDA2.0's early stop: a finished block holding EOS ends the row; the rest becomes EOS, undecoded.
+
+    ``in_block`` marks each row's own window within the canvas columns from ``start``; ``row_hi`` [B] is
+    where each row's window ends (generation coordinates).
+    """
+    window = state.canvas[:, start : start + in_block.shape[1]]
+    hit = (torch.isin(window, stop_ids) & in_block).any(-1) & ~state.stopped
     state.stopped |= hit
-    if last:
-        return
+    hit &= ~last  # EOS in a row's last block stops nothing early
     assert special.eos_id is not None
     state.stopped_early |= hit
-    tail = hit.unsqueeze(1).expand(-1, state.canvas.shape[1] - end)
-    state.canvas[:, end:] = torch.where(tail, special.eos_id, state.canvas[:, end:])
-    state.filled[:, end - prompt_len :] |= tail
+    gen = state.canvas[:, prompt_len:]
+    tail = hit.unsqueeze(1) & (torch.arange(gen.shape[1], device=gen.device) >= row_hi.unsqueeze(1)) & ~state.filled
+    state.canvas[:, prompt_len:] = torch.where(tail, special.eos_id, gen)
+    state.filled |= tail
 
 
 def _commit_settled(
@@ -255,8 +385,7 @@ def _commit_settled(
     scheduled = torch.cat([commit, torch.zeros_like(window_masked[:, width:])], 1)
     window_commit = torch.where(settles.unsqueeze(1), window_masked, scheduled)
     new = torch.where(window_commit, window_candidates, old)
-    if observer is not None:
-        observer.on_commit(state.row_step, start - prompt_len, window_commit, old, new)
+    _observe(observer, state, start - prompt_len, window_commit, old, new)
     canvas[:, start:] = new
     state.stopped |= settles
     state.stopped_early |= settles & (window_commit & ~scheduled).any(-1)
@@ -312,10 +441,9 @@ def _edit_round(
     masked_canvas = torch.cat([canvas[:, :prompt_len], torch.where(remask, special.mask_id, current)], 1)
     logits = logits_fn(masked_canvas, prompt_len, total)
     state.finite &= _all_finite(logits)
-    candidates, _ = _propose(logits, settings, special, CONFIDENCE_RULES["low_confidence"], generators)
+    candidates, _, _ = _propose(logits, settings, special, CONFIDENCE_RULES["low_confidence"], generators)
     new = torch.where(remask, candidates, current)
-    if observer is not None:  # ``old`` is the draft token, so re-predicting it is no change
-        observer.on_commit(state.row_step, 0, remask, current, new)
+    _observe(observer, state, 0, remask, current, new)  # ``old`` is the draft token: re-predicting it is no change
     canvas[:, prompt_len:] = new
     state.row_step += 1
 
@@ -336,8 +464,8 @@ def _propose(
     special: SpecialTokens,
     rule: Callable[..., torch.Tensor],
     generators: list[torch.Generator] | None,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Candidate token and its confidence at every position of the block."""
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Candidate token, its confidence and its probability at every position of the block."""
     logits = logits.float()
     # A masked-diffusion model must never leave a committed position masked.
     logits[..., special.mask_id] = float("-inf")
@@ -362,7 +490,8 @@ def _propose(
         assert generators is not None
         return torch.stack([torch.rand(logits.shape[1], generator=g, device=logits.device) for g in generators])
 
-    return candidates, rule(probs, candidates, uniform_noise)
+    probability = probs.gather(-1, candidates.unsqueeze(-1)).squeeze(-1)
+    return candidates, rule(probs, candidates, uniform_noise), probability
 
 
 class TraceRecorder:

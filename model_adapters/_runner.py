@@ -7,7 +7,7 @@ from typing import Any
 
 import torch
 
-from model_adapters._engine import LogitsFn
+from model_adapters._engine import BlockLayout, LogitsFn
 
 
 def bidirectional_logits_fn(model: Any, attention_mask: torch.Tensor, shifted: bool) -> LogitsFn:
@@ -56,44 +56,51 @@ def bidirectional_logits_fn(model: Any, attention_mask: torch.Tensor, shifted: b
     return logits_fn
 
 
-def block_causal_logits_fn(
-    model: Any, attention_mask: torch.Tensor, shifted: bool, prompt_len: int, attention_block: int
-) -> LogitsFn:
+class BlockCausalLogits:
     """Full forward passes under block-causal attention (SDAR, LLaDA2.0, Fast-dLLM v2), no cache.
 
-    Each canvas block of ``attention_block`` tokens attends to itself and every earlier block; the
-    (left-padded) prompt is block 0 and attends within itself bidirectionally. Left padding is masked
-    out of every row.
-
-    Args:
-        model: A transformers decoder accepting ``position_ids`` and a 4-D additive mask.
-        attention_mask: [B, L] 1 for real tokens (prompt and canvas), 0 for left padding.
-        shifted: Whether logits are shifted by one (token i predicted at position i-1).
-        prompt_len: Padded prompt width P (the canvas starts there).
-        attention_block: The model's attention block size.
-
-    Returns:
-        A function (canvas, start, end) -> logits for canvas[:, start:end].
+    Attention blocks of ``attention_block`` tokens sit at absolute positions counted from each row's first
+    real token (``model_adapters._cache.block_ids``): each attends to itself and every earlier block, the
+    prompt's full blocks included, and its last partial block is shared with the first canvas tokens. Left
+    padding is masked out of every row. ``layout`` tells the engine to align its decoding blocks likewise.
     """
-    from model_adapters._cache import additive_mask, block_ids, check_cacheable
 
-    check_cacheable(model)
-    length = attention_mask.shape[1]
-    pos = torch.arange(length, device=attention_mask.device)
-    blocks = block_ids(length, prompt_len, attention_block, attention_mask.device)
-    mask = additive_mask(attention_mask.bool(), pos, pos, torch.ones_like(pos, dtype=torch.bool), blocks, model.dtype)
-    position_ids = (attention_mask.long().cumsum(-1) - 1).clamp(min=0)
+    def __init__(
+        self, model: Any, attention_mask: torch.Tensor, shifted: bool, prompt_len: int, attention_block: int
+    ) -> None:
+        """Args: see ``make_logits_fn``."""
+        from model_adapters._cache import check_cacheable
 
-    def logits_fn(canvas: torch.Tensor, start: int, end: int) -> torch.Tensor:
-        lo, hi = (start - 1, end - 1) if shifted else (start, end)
+        check_cacheable(model)
+        self.model, self.attention_mask, self.shifted = model, attention_mask, shifted
+        self.layout = block_layout(attention_mask, prompt_len, attention_block)
+        self.length = -1
+
+    def _resize(self, length: int) -> None:
+        from model_adapters._cache import additive_mask, block_ids, positions
+
+        self.length = length
+        real, self.position_ids = positions(self.attention_mask, length)
+        pos = torch.arange(length, device=real.device)
+        blocks = block_ids(self.attention_mask, self.layout.attention_block, length)
+        self.mask = additive_mask(real, pos, pos, torch.ones_like(pos, dtype=torch.bool), blocks, self.model.dtype)
+
+    def __call__(self, canvas: torch.Tensor, start: int, end: int) -> torch.Tensor:
+        """Logits predicting canvas[:, start:end]."""
+        if canvas.shape[1] != self.length:  # the engine may widen the canvas to a block boundary
+            self._resize(canvas.shape[1])
+        lo, hi = (start - 1, end - 1) if self.shifted else (start, end)
         keep = slice(max(lo, 0), hi)
-        logits = model(canvas, attention_mask=mask, position_ids=position_ids, logits_to_keep=keep,
-                       use_cache=False).logits
+        logits = self.model(canvas, attention_mask=self.mask, position_ids=self.position_ids, logits_to_keep=keep,
+                            use_cache=False).logits
         if lo < 0:
             logits = torch.cat([logits[:, :1], logits], dim=1)
         return logits
 
-    return logits_fn
+
+def block_layout(attention_mask: torch.Tensor, prompt_len: int, attention_block: int) -> BlockLayout:
+    """The layout of a left-padded batch whose (padded) prompts are ``prompt_len`` wide."""
+    return BlockLayout(prompt_lengths=attention_mask[:, :prompt_len].long().sum(-1), attention_block=attention_block)
 
 
 def make_logits_fn(
@@ -119,7 +126,7 @@ def make_logits_fn(
     Raises:
         ValueError: for a cache that does not apply to the attention, or a model that cannot be cached.
     """
-    from model_adapters._cache import block_ids, cached_logits_fn
+    from model_adapters._cache import cached_logits_fn
 
     if attention == "block_causal":
         if not attention_block or attention_block <= 0:
@@ -127,9 +134,9 @@ def make_logits_fn(
         if cache in ("prefix", "dual"):
             raise ValueError(f"cache={cache!r} is for bidirectional models; block-causal models use 'block_kv'")
         if cache == "block_kv":
-            blocks = block_ids(attention_mask.shape[1], prompt_len, attention_block, attention_mask.device)
-            return cached_logits_fn(model, attention_mask, shifted, "block_kv", blocks)
-        return block_causal_logits_fn(model, attention_mask, shifted, prompt_len, attention_block)
+            layout = block_layout(attention_mask, prompt_len, attention_block)
+            return cached_logits_fn(model, attention_mask, shifted, "block_kv", layout)
+        return BlockCausalLogits(model, attention_mask, shifted, prompt_len, attention_block)
     if attention != "bidirectional":
         raise ValueError(f"unknown attention {attention!r}; choose 'bidirectional' or 'block_causal'")
     if cache == "block_kv":

@@ -72,6 +72,16 @@ class DecodingSettings:
     """Per round, re-mask at most this many least-confident generated tokens (per row)."""
     edit_threshold: float | None = None
     """Per round, re-mask generated tokens whose confidence is below this value, in (0, 1]."""
+    editing_threshold: float | None = None
+    """LLaDA2.1 token-to-token editing inside decoding (None: off): at every step of a block, an already
+    committed token of that block whose new top prediction differs and has probability above this value, in
+    [0, 1], is replaced. Unlike ``edit_rounds`` it runs while the block is decoded, not after the draft."""
+    max_post_steps: int = 16
+    """With ``editing_threshold``: at most this many extra passes per block once its masks are all filled,
+    each replacing tokens as above; the block ends at the first pass that changes nothing."""
+    ar_block_start: bool = False
+    """Fast-dLLM v2: the first token of each attention block, predicted from the finished previous block, is
+    committed alone (argmax) at the block's first step, before the threshold rule (block-causal, shifted)."""
 
     @classmethod
     def field_names(cls) -> frozenset[str]:
@@ -120,15 +130,12 @@ class DecodingSettings:
             if value is not None and value <= 0:
                 raise ValueError(f"{name} must be a positive integer, got {value}")
         if self.gen_length and self.block_length:
-            if self.gen_length % self.block_length:
-                raise ValueError(
-                    f"gen_length={self.gen_length} is not divisible by block_length={self.block_length}"
-                )
-            blocks = self.gen_length // self.block_length
+            # (Divisibility is checked per attention in ``validate_for``: block-causal families take any length.)
+            blocks = -(-self.gen_length // self.block_length)
             if self.steps and self.schedule in BUDGET_SCHEDULES and self.steps % blocks:
                 raise ValueError(f"steps={self.steps} must be a multiple of the number of blocks ({blocks})")
-        if self.schedule == "threshold" and self.threshold is None:
-            raise ValueError("schedule='threshold' needs threshold=<value in (0, 1]>")
+        if self.schedule in ("threshold", "threshold_count") and self.threshold is None:
+            raise ValueError(f"schedule={self.schedule!r} needs threshold=<value in (0, 1]>")
         if self.threshold is not None and not 0.0 < self.threshold <= 1.0:
             raise ValueError(f"threshold must be in (0, 1], got {self.threshold}")
         if self.schedule == "factor" and (self.factor is None or self.factor <= 0):
@@ -158,24 +165,40 @@ class DecodingSettings:
             raise ValueError(f"edit_k must be a positive integer, got {self.edit_k}")
         if self.edit_threshold is not None and not 0.0 < self.edit_threshold <= 1.0:
             raise ValueError(f"edit_threshold must be in (0, 1], got {self.edit_threshold}")
+        if self.editing_threshold is not None:
+            if not 0.0 <= self.editing_threshold <= 1.0:
+                raise ValueError(f"editing_threshold must be in [0, 1], got {self.editing_threshold}")
+            if self.early_stop == "settled":
+                raise ValueError("editing_threshold (in-block token editing) does not combine with "
+                                 "early_stop='settled'; use early_stop='eos_block' or 'none'")
+        if self.max_post_steps < 0:
+            raise ValueError(f"max_post_steps must be >= 0, got {self.max_post_steps}")
         has_rule = self.edit_k is not None or self.edit_threshold is not None
         if has_rule and not self.edit_rounds:
             raise ValueError("edit_k / edit_threshold need edit_rounds=<number of rounds> (> 0)")
         if self.edit_rounds and not has_rule:
             raise ValueError("edit_rounds needs edit_k=<tokens per round> and/or edit_threshold=<value in (0, 1]>")
 
-    def validate_for(self, attention: str, attention_block: int | None = None) -> None:
+    def validate_for(self, attention: str, attention_block: int | None = None, *, whole_blocks: bool = True) -> None:
         """Check the setting against the model's attention pattern (the adapter knows the family).
 
         Args:
             attention: ``bidirectional`` or ``block_causal`` (the family preset's ``attention``).
             attention_block: Block size of a block-causal model.
+            whole_blocks: Whether a bidirectional model's ``gen_length`` must be a whole number of blocks. The
+                adapter relaxes it when the length is a task's ``max_gen_toks`` rather than one the user chose
+                (a preset's block of 32 and a task's 24 tokens): the last block is then shorter.
 
         Raises:
             ValueError: when the cache does not apply to that attention, or blocks do not line up.
         """
         if attention not in ATTENTIONS:
             raise ValueError(f"unknown attention {attention!r}; choose from {list(ATTENTIONS)}")
+        if attention == "bidirectional" and whole_blocks and self.gen_length and self.block_length:
+            # LLaDA's and Dream's decoders cut the canvas into whole blocks. Block-causal families do not need
+            # it: their blocks sit at absolute positions and the last one is decoded whole past gen_length.
+            if self.gen_length % self.block_length:
+                raise ValueError(f"gen_length={self.gen_length} is not divisible by block_length={self.block_length}")
         if attention == "bidirectional" and self.cache == "block_kv":
             raise ValueError(
                 "cache='block_kv' is exact only for block-causal models; this family attends bidirectionally: "
@@ -186,6 +209,9 @@ class DecodingSettings:
                 f"cache={self.cache!r} is the Fast-dLLM approximation for bidirectional models; this family is "
                 "block-causal: use cache='block_kv' (exact) or 'none'"
             )
+        if self.ar_block_start and attention != "block_causal":
+            raise ValueError("ar_block_start (Fast-dLLM v2) needs a block-causal model: it commits the token that the "
+                             "finished previous attention block predicts")
         if attention == "block_causal" and self.cache == "block_kv":
             if attention_block is None or attention_block <= 0:
                 raise ValueError("a block-causal model needs a positive attention_block")

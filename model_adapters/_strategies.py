@@ -13,7 +13,9 @@ Mapping to the reference decoders:
 * Fast-dLLM: ``schedule=threshold`` (parallel threshold) and ``schedule=factor`` (ParallelBench / Fast-dLLM
   factor rule).
 * SDAR ``low_confidence_static`` = ``schedule=fixed`` within each block; ``low_confidence_dynamic`` =
-  ``schedule=threshold`` within each block (both with ``block_length`` = the model's attention block).
+  ``schedule=threshold_count`` within each block (both with ``block_length`` = the model's attention block).
+  LLaDA2.0/2.1 ``generate`` and Fast-dLLM v2 ``batch_sample`` use the same rule as ``threshold_count``
+  (strictly above the threshold, at least the scheduled count, which their defaults make 1).
 """
 
 from __future__ import annotations
@@ -64,6 +66,8 @@ class StepPlan:
     """[B] masked positions in the block when the block started."""
     step_in_block: int
     """0-based index of this step within the block."""
+    block_length: int
+    """Nominal block length (a row's first, prompt-aligned block may be shorter)."""
     steps_per_block: int
     """Step budget of the block (the fixed schedule spreads its tokens over it)."""
     threshold: float | None
@@ -120,6 +124,23 @@ def confidence_threshold(plan: StepPlan) -> torch.Tensor:
     """Fast-dLLM's schedule: every candidate at or above the threshold, and at least the most confident one."""
     above = (plan.sorted_confidence >= plan.threshold).sum(-1)
     return above.clamp(min=1)
+
+
+@transfer_schedule("threshold_count")
+def threshold_or_scheduled_count(plan: StepPlan) -> torch.Tensor:
+    """SDAR's ``low_confidence_dynamic``, also LLaDA2's and Fast-dLLM v2's commit rule.
+
+    Every candidate strictly above the threshold when they number at least this step's scheduled count,
+    else that many of the most confident. The scheduled count spreads the nominal block length over the
+    block's steps, earlier steps taking the remainder (SDAR's ``get_num_transfer_tokens``), whatever the
+    masks left; the engine caps it at the masks left.
+    """
+    import torch
+
+    base, remainder = divmod(plan.block_length, plan.steps_per_block)
+    scheduled = base + int(plan.step_in_block < remainder) if plan.step_in_block < plan.steps_per_block else 1
+    above = (plan.sorted_confidence > plan.threshold).sum(-1)
+    return torch.clamp(above, min=max(scheduled, 1))
 
 
 @transfer_schedule("factor")

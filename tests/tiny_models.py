@@ -60,6 +60,8 @@ NATIVE_SPECIALS = {
     "dream": {"mask": "<|mask|>", "eos": "<|endoftext|>", "extra": ["<|im_end|>"]},
     "sdar": {"mask": "<|MASK|>", "eos": "<|endoftext|>", "extra": ["<|im_end|>"]},
     "fast_dllm_v2": {"mask": "|<MASK>|", "eos": "<|im_end|>", "extra": ["<|endoftext|>"]},
+    "llada_moe": {"mask": "<|mdm_mask|>", "eos": "<|endoftext|>", "extra": ["<|role_end|>"]},
+    "llada2": {"mask": "<|mask|>", "eos": "<|endoftext|>", "extra": ["<|role_end|>"]},
 }
 """Special token texts per family, as in the published tokenizers."""
 
@@ -111,7 +113,9 @@ def build_native(family: str, out: Path, seed: int = 0, hidden: int = 32, layers
     """Save a tiny random checkpoint in ``family``'s published layout; returns its folder.
 
     Families: ``llada`` (LLaDAModelLM, OLMo-style keys), ``dream`` (DreamModel), ``sdar``
-    (SDARForCausalLM, Qwen3 keys), ``fast_dllm_v2`` (Fast_dLLM_QwenForCausalLM, Qwen2 keys).
+    (SDARForCausalLM, Qwen3 keys), ``fast_dllm_v2`` (Fast_dLLM_QwenForCausalLM, Qwen2 keys),
+    ``llada_moe`` (LLaDAMoEModelLM) and ``llada2`` (LLaDA2MoeModelLM): the two MoE families are
+    fixed at 3 layers (one dense, two MoE) with ``hidden`` 64, whatever ``hidden``/``layers`` say.
     """
     import json
 
@@ -125,7 +129,10 @@ def build_native(family: str, out: Path, seed: int = 0, hidden: int = 32, layers
     vocab, heads, kv_heads, inter = len(tokenizer), 4, 2, 2 * hidden
     ids = {"pad_token_id": tokenizer.pad_token_id, "eos_token_id": tokenizer.eos_token_id, "bos_token_id": None}
     mask_id = tokenizer.mask_token_id
-    if family == "llada":
+    if family in MOE_BUILDERS:
+        config, state = MOE_BUILDERS[family](vocab, seed, ids)
+        config["mask_token_id"] = mask_id
+    elif family == "llada":
         native = LlamaForCausalLM(LlamaConfig(
             vocab_size=vocab, hidden_size=hidden, intermediate_size=inter, num_hidden_layers=layers,
             num_attention_heads=heads, num_key_value_heads=kv_heads, tie_word_embeddings=False))
@@ -182,3 +189,103 @@ def build_diffusion_gemma(out: Path, seed: int = 0) -> Path:
     model.generation_config.max_denoising_steps = 6  # a short sampler keeps the test fast
     model.save_pretrained(out)
     return out
+
+
+# ----------------------------------------------------------------------------------------------
+# The MoE families, written straight in the hub's layout (one tensor per expert) from a shape table.
+
+
+def _hub_state(shapes: dict[str, tuple[int, ...]], seed: int, scale: float = 4.0) -> dict:
+    """Reseeded random tensors for ``shapes``: norms around 1, biases small, matrices ~ scale / sqrt(fan_in)."""
+    import torch
+
+    generator = torch.Generator().manual_seed(seed)
+    state = {}
+    for name, shape in shapes.items():
+        noise = torch.randn(shape, generator=generator)
+        if "norm" in name:
+            state[name] = 1.0 + 0.1 * noise
+        elif name.endswith(("bias", "expert_bias")):
+            state[name] = 0.1 * noise
+        else:
+            state[name] = scale * noise / shape[-1] ** 0.5
+    return state
+
+
+def _mlp(prefix: str, hidden: int, inner: int) -> dict[str, tuple[int, ...]]:
+    return {f"{prefix}.gate_proj.weight": (inner, hidden), f"{prefix}.up_proj.weight": (inner, hidden),
+            f"{prefix}.down_proj.weight": (hidden, inner)}
+
+
+def _llada_moe(vocab: int, seed: int, ids: dict) -> tuple[dict, dict]:
+    """LLaDA-MoE (``LLaDAMoEModelLM``): OLMoE-style names, per-head q/k norm, layer 0 dense (moe_layer_freq)."""
+    hidden, heads, kv_heads, experts = 64, 4, 2, 8
+    head_dim, freq = hidden // heads, [0, 1, 1]
+    shapes: dict[str, tuple[int, ...]] = {"model.embed_tokens.weight": (vocab, hidden)}
+    for i, sparse in enumerate(freq):
+        p = f"model.layers.{i}"
+        shapes |= {f"{p}.input_layernorm.weight": (hidden,), f"{p}.post_attention_layernorm.weight": (hidden,),
+                   f"{p}.self_attn.q_proj.weight": (heads * head_dim, hidden),
+                   f"{p}.self_attn.k_proj.weight": (kv_heads * head_dim, hidden),
+                   f"{p}.self_attn.v_proj.weight": (kv_heads * head_dim, hidden),
+                   f"{p}.self_attn.o_proj.weight": (hidden, hidden),
+                   f"{p}.self_attn.q_norm.weight": (head_dim,), f"{p}.self_attn.k_norm.weight": (head_dim,)}
+        if sparse:
+            shapes[f"{p}.mlp.gate.weight"] = (experts, hidden)
+            for e in range(experts):
+                shapes |= _mlp(f"{p}.mlp.experts.{e}", hidden, 32)
+        else:
+            shapes |= _mlp(f"{p}.mlp", hidden, 96)
+    shapes |= {"model.norm.weight": (hidden,), "lm_head.weight": (vocab, hidden)}
+    config = {
+        "architectures": ["LLaDAMoEModelLM"], "model_type": "llada", "vocab_size": vocab, "hidden_size": hidden,
+        "dense_intermediate_size": 96, "expert_intermediate_size": 32, "shared_expert_intermediate_size": None,
+        "num_hidden_layers": len(freq), "num_attention_heads": heads, "num_key_value_heads": kv_heads,
+        "hidden_act": "silu", "max_position_embeddings": 512, "initializer_range": 0.02, "rms_norm_eps": 1e-5,
+        "use_cache": False, "tie_word_embeddings": False, "rope_theta": 50000.0, "partial_rotary_factor": 1.0,
+        "rope_scaling": None, "attention_bias": False, "attention_dropout": 0.0, "clip_qkv": None,
+        "num_experts_per_tok": 2, "num_experts": experts, "output_router_logits": False,
+        "router_aux_loss_coef": 0.01, "norm_topk_prob": False, "qk_layernorm": True, "moe_layer_freq": freq,
+        "moe_router_enable_expert_bias": False, "moe_router_score_function": "softmax", **ids,
+    }
+    return config, _hub_state(shapes, seed)
+
+
+def _llada2(vocab: int, seed: int, ids: dict) -> tuple[dict, dict]:
+    """LLaDA2.0 (``LLaDA2MoeModelLM``): fused QKV with bias, partial RoPE, grouped sigmoid router, shared expert."""
+    hidden, heads, kv_heads, head_dim, experts, layers = 64, 4, 2, 16, 8, 3
+    shapes: dict[str, tuple[int, ...]] = {"model.word_embeddings.weight": (vocab, hidden)}
+    for i in range(layers):
+        p = f"model.layers.{i}"
+        qkv = (heads + 2 * kv_heads) * head_dim
+        shapes |= {f"{p}.input_layernorm.weight": (hidden,), f"{p}.post_attention_layernorm.weight": (hidden,),
+                   f"{p}.attention.query_key_value.weight": (qkv, hidden),
+                   f"{p}.attention.query_key_value.bias": (qkv,),
+                   f"{p}.attention.query_layernorm.weight": (head_dim,),
+                   f"{p}.attention.key_layernorm.weight": (head_dim,),
+                   f"{p}.attention.dense.weight": (hidden, heads * head_dim), f"{p}.attention.dense.bias": (hidden,)}
+        if i == 0:  # first_k_dense_replace = 1
+            shapes |= _mlp(f"{p}.mlp", hidden, 96)
+            continue
+        shapes |= {f"{p}.mlp.gate.weight": (experts, hidden), f"{p}.mlp.gate.expert_bias": (experts,)}
+        for e in range(experts):
+            shapes |= _mlp(f"{p}.mlp.experts.{e}", hidden, 32)
+        shapes |= _mlp(f"{p}.mlp.shared_experts", hidden, 32)
+    shapes |= {"model.norm.weight": (hidden,), "lm_head.weight": (vocab, hidden)}
+    config = {
+        "architectures": ["LLaDA2MoeModelLM"], "model_type": "llada2_moe", "vocab_size": vocab,
+        "hidden_size": hidden, "intermediate_size": 96, "num_hidden_layers": layers, "num_attention_heads": heads,
+        "num_key_value_heads": kv_heads, "head_dim": head_dim, "hidden_act": "silu", "use_qkv_bias": True,
+        "use_qk_norm": True, "use_bias": True, "rms_norm_eps": 1e-6, "norm_head": False,
+        "tie_word_embeddings": False, "embedding_dropout": 0.0, "attention_dropout": 0.0, "output_dropout": 0.0,
+        "max_position_embeddings": 512, "rope_theta": 600000.0, "rope_scaling": None, "use_cache": False,
+        "num_experts": experts, "num_shared_experts": 1, "num_experts_per_tok": 2, "n_group": 4, "topk_group": 2,
+        "routed_scaling_factor": 2.5, "moe_intermediate_size": 32, "first_k_dense_replace": 1,
+        "partial_rotary_factor": 0.5, "score_function": "sigmoid", "norm_topk_prob": True,
+        "moe_router_enable_expert_bias": True, **ids,
+    }
+    return config, _hub_state(shapes, seed)
+
+
+MOE_BUILDERS = {"llada_moe": _llada_moe, "llada2": _llada2}
+"""Family -> (vocab, seed, special ids) -> (config.json, state dict in the hub's key names)."""

@@ -13,8 +13,22 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any
 
+from model_adapters._preset import torch_dtype
+
 if TYPE_CHECKING:
     import torch
+
+    from model_adapters._preset import LoadRequest
+
+
+def load_diffusion_gemma(request: LoadRequest) -> Any:
+    """Load a DiffusionGemma checkpoint with transformers' native ``DiffusionGemmaForBlockDiffusion``."""
+    from transformers import DiffusionGemmaForBlockDiffusion
+
+    model = DiffusionGemmaForBlockDiffusion.from_pretrained(
+        request.pretrained, dtype=torch_dtype(request.dtype), revision=request.revision
+    )
+    return model.to(request.device).eval()
 
 
 class _DraftRecorder:

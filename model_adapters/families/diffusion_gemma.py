@@ -1,7 +1,6 @@
 """DiffusionGemma (Google): uniform-noise block diffusion, native in transformers 5.x (no mask token)."""
 
-from model_adapters._models.diffusion_gemma import generate_diffusion_gemma
-from model_adapters._models.unowned import load_diffusion_gemma
+from model_adapters._models.diffusion_gemma import generate_diffusion_gemma, load_diffusion_gemma
 from model_adapters._preset import FamilyPreset, register_family
 
 DIFFUSION_GEMMA = register_family(

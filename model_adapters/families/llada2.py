@@ -1,10 +1,10 @@
 """LLaDA2.0 / LLaDA2.1 (inclusionAI): block diffusion on a BailingMoE-V2 network, block 32, mask id 156895."""
 
-from model_adapters._models.unowned import load_remote_only
+from model_adapters._models.llada2 import load_llada2
 from model_adapters._preset import FamilyPreset, register_family
 
 _LLADA2_DEFAULTS = {
-    "block_length": 32, "schedule": "threshold", "threshold": 0.95, "remasking": "low_confidence",
+    "block_length": 32, "schedule": "threshold_count", "threshold": 0.95, "remasking": "low_confidence",
     "temperature": 0.0, "early_stop": "eos_block",
 }
 
@@ -18,9 +18,11 @@ LLADA2 = register_family(
         shifted_logits=False,
         attention="block_causal",
         attention_block=32,
-        # generate(): blocks of 32, 32 steps per block, threshold 0.95, stop after the block holding EOS.
+        # generate(): blocks of 32 at absolute positions (the prompt's last partial block first), 32 steps per
+        # block (the default steps = gen_length gives 32 per block), every mask strictly above threshold 0.95
+        # or else the most confident one, greedy, stop after the block holding EOS.
         defaults=dict(_LLADA2_DEFAULTS),
-        loader=load_remote_only,
+        loader=load_llada2,
         description="LLaDA2.0-mini (16B), LLaDA2.0-flash (100B) (reference: the model card's generate)",
     )
 )
@@ -34,10 +36,13 @@ LLADA2_1 = register_family(
         shifted_logits=False,
         attention="block_causal",
         attention_block=32,
-        # LLaDA2.1 adds token editing: committed tokens whose confidence falls below edit_threshold are
-        # re-predicted. The values follow the LLaDA2.0 decoder; the editing threshold is a starting point.
-        defaults={**_LLADA2_DEFAULTS, "edit_rounds": 1, "edit_threshold": 0.9},
-        loader=load_remote_only,
+        # LLaDA2.1's generate(): LLaDA2.0's block loop plus token-to-token editing inside the current block
+        # (a committed token whose new argmax differs with probability > editing_threshold is replaced, also in
+        # up to max_post_steps passes after the block's masks are filled). Its generate() defaults: threshold
+        # 0.95, editing_threshold 0.9, max_post_steps 16. Published modes, through gen_kwargs: Q (threshold 0.7,
+        # editing_threshold 0.5) and S (threshold 0.5; editing_threshold 0.0 in dllm's eval, off in diffusers).
+        defaults={**_LLADA2_DEFAULTS, "editing_threshold": 0.9, "max_post_steps": 16},
+        loader=load_llada2,
         description="LLaDA2.1 token-editing decoder over LLaDA2 checkpoints; select with family=llada2_1",
     )
 )

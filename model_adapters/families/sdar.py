@@ -15,9 +15,10 @@ SDAR = register_family(
         shifted_logits=False,
         attention="block_causal",
         attention_block=4,
-        # block_diffusion_generate: block 4, 4 denoising steps per block, low_confidence_dynamic with
-        # threshold 0.9 (every token above it, else the scheduled count), greedy.
-        defaults={"block_length": 4, "schedule": "threshold", "threshold": 0.9, "remasking": "low_confidence",
+        # block_diffusion_generate: blocks of 4 at absolute positions (the prompt's last partial block is
+        # decoded first), 4 denoising steps per block, low_confidence_dynamic with threshold 0.9 (every token
+        # strictly above it, else the scheduled count), greedy, KV cache over finished blocks.
+        defaults={"block_length": 4, "schedule": "threshold_count", "threshold": 0.9, "remasking": "low_confidence",
                   "temperature": 0.0, "cache": "block_kv"},
         loader=load_sdar,
         description="SDAR-{1.7B,4B,8B}-Chat, SDAR-30B-A3B, TraDo-{4B,8B}-Instruct (reference: JetLM/SDAR generate)",

@@ -67,20 +67,27 @@ def test_block_kv_is_exact_on_block_causal_models(models, family, settings) -> N
 
 
 def test_block_causal_attention_hides_later_blocks(models) -> None:
-    # Changing a later block must not change an earlier block's logits; changing an earlier one must.
+    # Blocks sit at absolute positions of each row (from its first real token): changing a later block must
+    # not change an earlier block's logits; changing a token of a block must change its neighbours'.
     model, tokenizer, _ = models["llada"]
     prompt, mask = _batch(tokenizer)
     width = prompt.shape[1]
+    offsets = (-mask[:, :width].sum(-1)) % 4  # canvas columns before each row's first block boundary
     canvas = torch.cat([prompt, torch.randint(10, 60, (len(PROMPTS), GEN))], 1)
     fn = make_logits_fn(model, mask, False, width, "block_causal", 4)
     with torch.inference_mode():
-        before = fn(canvas, width, width + 8)
-        later, earlier = canvas.clone(), canvas.clone()
-        later[:, width + 8 :] = 7
-        earlier[:, width] = 7
-        assert torch.equal(fn(later, width, width + 8), before)
-        assert not torch.allclose(fn(earlier, width + 4, width + 8), before[:, 4:])
-    assert block_ids(10, 3, 4, torch.device("cpu")).tolist() == [0, 0, 0, 1, 1, 1, 1, 2, 2, 2]
+        for row, offset in enumerate(offsets.tolist()):
+            boundary = offset + 4
+            before = fn(canvas, width, width + boundary)[row]
+            later, earlier = canvas.clone(), canvas.clone()
+            later[row, width + boundary :] = 7
+            earlier[row, width + boundary - 1] = 7
+            assert torch.equal(fn(later, width, width + boundary)[row], before)
+            assert not torch.allclose(fn(earlier, width, width + boundary)[row, offset : boundary - 1],
+                                      before[offset : boundary - 1])
+    # Blocks at absolute positions from each row's first real token (left padding masked out separately).
+    mask = torch.tensor([[1] * 10, [0, 0, 0] + [1] * 7])
+    assert block_ids(mask, 4).tolist() == [[0, 0, 0, 0, 1, 1, 1, 1, 2, 2], [0, 0, 0, 0, 0, 0, 0, 1, 1, 1]]
 
 
 @pytest.mark.parametrize("family", ["llada", "dream"])

@@ -53,6 +53,19 @@ def test_factor_schedule(factor, final_step) -> None:
     assert out.nfe.tolist() == [max(final_step) + 1]
 
 
+@pytest.mark.parametrize(
+    ("schedule", "steps", "final_step"),
+    # Confidences .5, .99, .8, .85, threshold .9: .99 passes, then one at a time by confidence. threshold
+    # (Fast-dLLM: at least one) ignores the step budget; threshold_count (SDAR/LLaDA2: strictly above, at least
+    # the scheduled count) with 2 steps per block of 4 commits at least 2 per step: .99 and .85, then the rest.
+    [("threshold", 4, [3, 0, 2, 1]), ("threshold", 2, [3, 0, 2, 1]), ("threshold_count", 4, [3, 0, 2, 1]),
+     ("threshold_count", 2, [1, 0, 1, 0])],
+)
+def test_threshold_schedules(schedule, steps, final_step) -> None:
+    _, got = _decode(prefers_token_1([0.5, 0.99, 0.8, 0.85]), schedule=schedule, threshold=0.9, steps=steps)
+    assert got == final_step
+
+
 def test_factor_commits_at_least_one() -> None:
     _, steps = _decode(prefers_token_1([0.3, 0.4, 0.35, 0.31]), schedule="factor", factor=0.1)
     assert steps == [3, 0, 1, 2]
@@ -135,6 +148,18 @@ def test_cache_must_fit_the_attention(cache, attention, message) -> None:
         DecodingSettings(cache=cache).validate_for(attention, 4)
 
 
+def test_ar_block_start_needs_a_block_causal_model() -> None:
+    DecodingSettings(ar_block_start=True).validate_for("block_causal", 32)
+    with pytest.raises(ValueError, match="block-causal"):
+        DecodingSettings(ar_block_start=True).validate_for("bidirectional")
+
+
+def test_only_bidirectional_blocks_must_divide_the_canvas() -> None:
+    DecodingSettings(gen_length=16, block_length=32).validate_for("block_causal", 32)  # LLaDA2 takes any length
+    with pytest.raises(ValueError, match="not divisible"):
+        DecodingSettings(gen_length=16, block_length=32).validate_for("bidirectional")
+
+
 def test_block_kv_needs_aligned_blocks() -> None:
     DecodingSettings(cache="block_kv", block_length=8).validate_for("block_causal", 4)
     with pytest.raises(ValueError, match="multiple of the model's attention block"):
@@ -162,6 +187,8 @@ E2E = [
     {"schedule": "threshold", "threshold": 0.5, "cache": "dual", "block_length": 4},
     {"early_stop": "settled", "cache": "prefix"},
     {"edit_rounds": 1, "edit_k": 2, "steps": 4},
+    {"schedule": "threshold_count", "threshold": 0.5, "editing_threshold": 0.3, "max_post_steps": 2,
+     "block_length": 4},
 ]
 
 
