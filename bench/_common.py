@@ -103,6 +103,36 @@ def build_llada_like(
     return out
 
 
+def build_sdar_like(
+    hidden: int = 512, layers: int = 8, vocab: int = 16384, heads: int = 8, kv_heads: int = 4,
+    max_positions: int = 4096, seed: int = 0,
+) -> Path:
+    """A random-weight ``Qwen3ForCausalLM`` (SDAR's backbone: q/k norms, GQA), cached on disk.
+
+    For the block-causal benchmarks the engine is driven directly (``attention="block_causal"``), so the
+    checkpoint needs no SDAR config of its own; the tokenizer is ``llada_tokenizer``'s.
+    """
+    out = CACHE_DIR / f"qwen3_h{hidden}_l{layers}_v{vocab}_s{seed}"
+    if (out / "config.json").is_file():
+        return out
+    from transformers import Qwen3Config, Qwen3ForCausalLM
+
+    tokenizer = llada_tokenizer(vocab)
+    torch.manual_seed(seed)
+    config = Qwen3Config(
+        vocab_size=len(tokenizer), hidden_size=hidden, intermediate_size=int(hidden * 8 / 3) // 64 * 64,
+        num_hidden_layers=layers, num_attention_heads=heads, num_key_value_heads=kv_heads, head_dim=hidden // heads,
+        max_position_embeddings=max_positions, pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id, tie_word_embeddings=False,
+    )
+    model = Qwen3ForCausalLM(config)
+    tmp = out.with_name(out.name + f".tmp{os.getpid()}")
+    model.save_pretrained(tmp)
+    tokenizer.save_pretrained(tmp)
+    tmp.rename(out)
+    return out
+
+
 def embedded_model() -> Path | None:
     """The embedded diffusion model's folder, or None (with the reason printed) when it is not installed yet."""
     try:

@@ -1,4 +1,4 @@
-"""Proposed hot-loop patches, applied to copies of the current modules so their effect can be measured.
+"""Proposed patches, applied to copies of the current modules so their effect can be measured.
 
 Each patch is a list of (old, new) text replacements on one module's source. ``patched_module`` builds
 the patched copy under a new name (the tree's modules are never touched); ``diff`` prints the patch.
@@ -97,7 +97,87 @@ PATCHES: dict[str, tuple[str, list[tuple[str, str]]]] = {
             '"""Trace rows are flushed every batch and fsynced at most this often (and on close)."""\n',
         ),
     ]),
+    "cache_step_reuse": ("model_adapters._cache", []),  # filled below (long text, kept unindented)
 }
+
+
+# block_kv / prefix / dual caches: O(context) work per step. transformers' DynamicLayer.update concatenates the
+# whole cache with the new keys at every call (an O(context) copy per layer per step that the crop after the
+# step throws away), and the step's [B, 1, q, kv] mask is rebuilt every step although a window's later steps
+# feed the same positions against the same slots. Both go: a buffer with spare room, and the mask memoised per
+# window. Outputs are bit-identical (asserted in bench_kv_cache.py).
+PATCHES["cache_step_reuse"][1].extend([('''        self.base = 0
+        """Cache length that persists between the steps of a window (later slots are dropped after each call)."""
+''', '''        self.base = 0
+        """Cache length that persists between the steps of a window (later slots are dropped after each call)."""
+        self._step: tuple[tuple[int, int, int], tuple[torch.Tensor, torch.Tensor, torch.Tensor]] | None = None
+        """Inputs of the last call keyed by (a, b, cached slots): a window's later steps reuse its mask."""
+'''), ('''        if self.window != (start, end):
+            self.window = (start, end)
+''', '''        if self.window != (start, end):
+            self.window, self._step = (start, end), None
+'''), ('''        q_pos = torch.arange(a, b, device=canvas.device)
+        kv_pos = torch.cat([self.slots, q_pos])
+        kv_valid = torch.cat([self.valid, torch.ones_like(q_pos, dtype=torch.bool)])
+        mask = additive_mask(self.real, q_pos, kv_pos, kv_valid, self.blocks, self.model.dtype)
+        from transformers import DynamicCache
+
+        if self.cache is None:
+            self.cache = DynamicCache(config=self.model.config)
+''', '''        # The slots kept between a window's steps do not change until its next refresh, so every step after the
+        # first feeds the same positions against the same keys: build their [B, 1, q, kv] mask once per window.
+        key = (a, b, len(self.slots))
+        if self._step is not None and self._step[0] == key:
+            kv_pos, kv_valid, mask = self._step[1]
+        else:
+            q_pos = torch.arange(a, b, device=canvas.device)
+            kv_pos = torch.cat([self.slots, q_pos])
+            kv_valid = torch.cat([self.valid, torch.ones_like(q_pos, dtype=torch.bool)])
+            mask = additive_mask(self.real, q_pos, kv_pos, kv_valid, self.blocks, self.model.dtype)
+            self._step = (key, (kv_pos, kv_valid, mask))
+        if self.cache is None:
+            self.cache = _growing_cache(self.model.config)
+'''), ('''        self.slots, self.valid = kv_pos, kv_valid
+        return out.logits
+''', '''        self.slots, self.valid = kv_pos, kv_valid
+        return out.logits
+
+
+def _growing_cache(config: Any) -> Any:
+    """A ``DynamicCache`` whose full-attention layers write new keys into spare room instead of concatenating.
+
+    ``DynamicLayer.update`` copies the whole cache into a new tensor at every call (``torch.cat``), an
+    O(context) copy per layer per step that the crop after each step throws away again. Here a call writes
+    only its own keys into a buffer grown geometrically, and ``crop`` (inherited) just shortens the views.
+    """
+    from transformers import DynamicCache
+    from transformers.cache_utils import DynamicLayer
+
+    class GrowingLayer(DynamicLayer):
+        """``DynamicLayer`` over a buffer with spare room; ``keys``/``values`` are views of its first slots."""
+
+        def update(self, key_states: torch.Tensor, value_states: torch.Tensor, *args: Any, **kwargs: Any) -> Any:
+            if not self.is_initialized:
+                self.lazy_initialization(key_states, value_states)
+            used = self.keys.shape[-2] if self.keys.dim() == 4 else 0
+            need = used + key_states.shape[-2]
+            buffer = getattr(self, "buffer", None)
+            if buffer is None or need > buffer[0].shape[-2]:
+                room = max(need, 2 * (buffer[0].shape[-2] if buffer is not None else 0))
+                buffer = tuple(s.new_empty(*s.shape[:-2], room, s.shape[-1]) for s in (key_states, value_states))
+                if used:
+                    buffer[0][..., :used, :] = self.keys
+                    buffer[1][..., :used, :] = self.values
+                self.buffer = buffer
+            buffer[0][..., used:need, :] = key_states
+            buffer[1][..., used:need, :] = value_states
+            self.keys, self.values = buffer[0][..., :need, :], buffer[1][..., :need, :]
+            return self.keys, self.values
+
+    cache = DynamicCache(config=config)
+    cache.layers = [GrowingLayer() if type(layer) is DynamicLayer else layer for layer in cache.layers]
+    return cache
+''')])
 
 
 def _source(module: str) -> tuple[Path, str]:
@@ -117,6 +197,11 @@ def patched_source(name: str) -> tuple[str, str, list[str]]:
             continue
         text = text.replace(old, new)
     return module, text, missing
+
+
+def pending() -> list[str]:
+    """Names of the patches that still apply to the tree (the others have landed)."""
+    return [name for name in PATCHES if not patched_source(name)[2]]
 
 
 def patched_module(name: str, extra_globals: dict[str, Any] | None = None) -> types.ModuleType:
@@ -165,7 +250,8 @@ class Applied:
         if "adapter_pieces" in self.names:
             mod = patched_module("adapter_pieces")
             for attr in ("_record", "_piece"):
-                self._swap(adapter.MDLMAdapter, attr, getattr(mod.MDLMAdapter, attr))
+                if hasattr(mod.MDLMAdapter, attr):  # landed: _record was folded into _trace_records
+                    self._swap(adapter.MDLMAdapter, attr, getattr(mod.MDLMAdapter, attr))
         if "trace_fsync" in self.names:
             import model_adapters._trace as trace
 
@@ -174,6 +260,12 @@ class Applied:
                 self._swap(trace.TraceWriter, attr, getattr(mod.TraceWriter, attr))
             self._swap(trace.TraceWriter, "_synced", float("-inf"))  # writers built before the swap
             self._swap(mod, "FSYNC_INTERVAL_S", mod.FSYNC_INTERVAL_S)
+        if "recorder_deferred" in self.names:  # the adapter builds the recorder from its own global
+            self._swap(adapter, "TraceRecorder", patched_module("recorder_deferred").TraceRecorder)
+        if "cache_step_reuse" in self.names:  # the runner imports cached_logits_fn from _cache at each call
+            import model_adapters._cache as cache
+
+            self._swap(cache, "cached_logits_fn", patched_module("cache_step_reuse").cached_logits_fn)
         for name, attr in (("engine_finite", "denoise"), ("runner_no_cache", "make_logits_fn")):
             if name in self.names:
                 value = getattr(patched_module(name), attr)
@@ -188,3 +280,79 @@ class Applied:
             else:
                 setattr(owner, attr, value)
         self._undo.clear()
+
+
+# The trace recorder's per-step update is ~9 small ops (2.6 % of a batch-1 run of the embedded model). Logging
+# each step's commit/changed masks (2 ops and a clone) and reducing them once per canvas window when the trace
+# is read gives the same arrays: row steps never decrease, so the first commit is the minimum committed step
+# and the last change the maximum changed step.
+PATCHES["recorder_deferred"] = ("model_adapters._engine", [(
+    '''class TraceRecorder:
+    """Records first-commit step, last-change step and change count per canvas position, on device."""
+
+    def __init__(self, batch: int, gen_length: int, device: torch.device) -> None:
+        self.first_step = torch.full((batch, gen_length), -1, dtype=torch.long, device=device)
+        self.final_step = torch.full((batch, gen_length), -1, dtype=torch.long, device=device)
+        self.n_changes = torch.zeros((batch, gen_length), dtype=torch.long, device=device)
+
+    def on_commit(
+        self, row_step: torch.Tensor, offset: int, commit: torch.Tensor, old: torch.Tensor, new: torch.Tensor
+    ) -> None:
+        """Update the per-position records for the committed columns."""
+        cols = slice(offset, offset + commit.shape[1])
+        step = row_step.unsqueeze(1).expand_as(commit)
+        changed = commit & (new != old)
+        first = self.first_step[:, cols]
+        self.first_step[:, cols] = torch.where(commit & (first < 0), step, first)
+        self.final_step[:, cols] = torch.where(changed, step, self.final_step[:, cols])
+        self.n_changes[:, cols] += changed.long()
+''', '''class TraceRecorder:
+    """Records first-commit step, last-change step and change count per canvas position, on device.
+
+    Each step only logs its commit and change masks; the arrays are reduced once per canvas window when
+    first read (row steps never decrease, so the first commit is the smallest committed step).
+    """
+
+    def __init__(self, batch: int, gen_length: int, device: torch.device) -> None:
+        self.shape, self.device = (batch, gen_length), device
+        self._log: dict[tuple[int, int], list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]] = {}
+        self._arrays: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
+
+    def on_commit(
+        self, row_step: torch.Tensor, offset: int, commit: torch.Tensor, old: torch.Tensor, new: torch.Tensor
+    ) -> None:
+        """Log the step's masks (the engine never modifies ``commit`` afterwards)."""
+        self._log.setdefault((offset, commit.shape[1]), []).append((row_step.clone(), commit, commit & (new != old)))
+        self._arrays = None
+
+    def _reduce(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        if self._arrays is None:
+            never = torch.iinfo(torch.long).max
+            first = torch.full(self.shape, never, dtype=torch.long, device=self.device)
+            final = torch.full(self.shape, -1, dtype=torch.long, device=self.device)
+            changes = torch.zeros(self.shape, dtype=torch.long, device=self.device)
+            for (offset, width), entries in self._log.items():
+                cols = slice(offset, offset + width)
+                steps = torch.stack([e[0] for e in entries]).unsqueeze(-1)  # [S, B, 1]
+                commits, changed = torch.stack([e[1] for e in entries]), torch.stack([e[2] for e in entries])
+                first[:, cols] = torch.minimum(first[:, cols], torch.where(commits, steps, never).amin(0))
+                final[:, cols] = torch.maximum(final[:, cols], torch.where(changed, steps, -1).amax(0))
+                changes[:, cols] += changed.sum(0)
+            self._arrays = (first.masked_fill(first == never, -1), final, changes)
+        return self._arrays
+
+    @property
+    def first_step(self) -> torch.Tensor:
+        """[B, G] step of each position's first commit (-1: never committed)."""
+        return self._reduce()[0]
+
+    @property
+    def final_step(self) -> torch.Tensor:
+        """[B, G] step of each position's last change (-1: never changed)."""
+        return self._reduce()[1]
+
+    @property
+    def n_changes(self) -> torch.Tensor:
+        """[B, G] how many steps changed each position."""
+        return self._reduce()[2]
+''')])

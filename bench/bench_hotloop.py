@@ -155,7 +155,7 @@ def main() -> None:
     parser.add_argument("--diff", action="store_true", help="print the proposed patches as unified diffs and exit")
     args = parser.parse_args()
     if args.diff:
-        for name in _patches.PATCHES:
+        for name in _patches.pending():  # the others have landed
             print(_patches.diff(name))
         return
     c.apply_common(args)

@@ -34,17 +34,16 @@ def models(args: argparse.Namespace) -> list[tuple[str, Path, str | None, dict[s
 
 
 class TraceTimer:
-    """Adds up time spent in trace-only code: the recorder's per-step update, ``_record`` and the file write."""
+    """Adds up time spent in trace-only code: the recorder's per-step update, building the rows, the file write."""
 
     def __init__(self) -> None:
         import model_adapters._adapter as adapter
-        import model_adapters._engine as engine
         import model_adapters._trace as trace
 
         self.seconds = 0.0
         self.parts: dict[str, float] = {}
         self._patched: list[tuple[Any, str, Any]] = []
-        for owner, name in ((engine.TraceRecorder, "on_commit"), (adapter.MDLMAdapter, "_record"),
+        for owner, name in ((adapter.TraceRecorder, "on_commit"), (adapter.MDLMAdapter, "_trace_records"),
                             (trace.TraceWriter, "write_batch")):
             self._wrap(owner, name)
 
@@ -89,7 +88,7 @@ def measure(label: str, path: Path, family: str | None, work: dict[str, int], ar
         for _ in range(args.repeats):
             for variant in variants:  # interleaved, so load changes hit both variants alike
                 r = res[variant]
-                with _patches.Applied(list(_patches.PATCHES) if variant == "patched" else []):
+                with _patches.Applied(_patches.pending() if variant == "patched" else []):
                     fwd_plain.reset()
                     wall: list[float] = []
                     with c.timed(args.device, wall):
@@ -121,7 +120,7 @@ def measure(label: str, path: Path, family: str | None, work: dict[str, int], ar
                 label, variant, batch, f"{c.median(walls):.3f}", f"{c.median(r['wall_t']):.3f}",
                 f"{c.median(ratio):.3f}", c.spread(ratio), f"{share:.4f}",
                 *(f"{100 * c.median([p.get(k, 0.0) for p in r['parts']]):.2f}%"
-                  for k in ("on_commit", "_record", "write_batch")),
+                  for k in ("on_commit", "_trace_records", "write_batch")),
                 c.verdict(share, 1.02),
             ])
         fwd_plain.remove()
@@ -134,8 +133,8 @@ def main() -> None:
     c.common_args(parser)
     parser.add_argument("--big", action="store_true",
                         help="add the 39.6M model (gen 16, current engine only; --full: gen 32, with patched rows)")
-    parser.add_argument("--no-patched", dest="patched", action="store_false",
-                        help="skip the 'patched' rows (the proposed patches of bench/_patches.py applied)")
+    parser.add_argument("--patched", action="store_true",
+                        help="add 'patched' rows (the pending patches of bench/_patches.py applied)")
     args = parser.parse_args()
     c.apply_common(args)
     args.repeats = args.repeats or (5 if args.full else 3)
@@ -153,9 +152,10 @@ def main() -> None:
     print("\n## Trace cost (trace_path vs trace=False; target <= 1.02)\n")
     print("`measured` = median of interleaved wall-time ratios (noisy on a shared machine); `trace-only` = 1 + "
           "time inside trace-only code / the rest of the traced run, split into the recorder's per-step update "
-          "(on_commit), building the rows (_record) and writing them (write_batch, which fsyncs per batch).\n")
+          "(on_commit), building the rows (_trace_records) and writing them (write_batch: flush per batch, fsync at "
+          "most once a second).\n")
     print(c.table(["model", "variant", "batch", "wall off s", "wall on s", "measured", "spread", "trace-only",
-                   "on_commit", "_record", "write+fsync", "target"],
+                   "on_commit", "_trace_records", "write_batch", "target"],
                   rows["trace"]))
 
 
