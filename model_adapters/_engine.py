@@ -495,21 +495,51 @@ def _propose(
 
 
 class TraceRecorder:
-    """Records first-commit step, last-change step and change count per canvas position, on device."""
+    """Records first-commit step, last-change step and change count per canvas position, on device.
+
+    Each step only logs its commit and change masks; the arrays are reduced once per canvas window when
+    first read (row steps never decrease, so the first commit is the smallest committed step).
+    """
 
     def __init__(self, batch: int, gen_length: int, device: torch.device) -> None:
-        self.first_step = torch.full((batch, gen_length), -1, dtype=torch.long, device=device)
-        self.final_step = torch.full((batch, gen_length), -1, dtype=torch.long, device=device)
-        self.n_changes = torch.zeros((batch, gen_length), dtype=torch.long, device=device)
+        self.shape, self.device = (batch, gen_length), device
+        self._log: dict[tuple[int, int], list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]] = {}
+        self._arrays: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
 
     def on_commit(
         self, row_step: torch.Tensor, offset: int, commit: torch.Tensor, old: torch.Tensor, new: torch.Tensor
     ) -> None:
-        """Update the per-position records for the committed columns."""
-        cols = slice(offset, offset + commit.shape[1])
-        step = row_step.unsqueeze(1).expand_as(commit)
-        changed = commit & (new != old)
-        first = self.first_step[:, cols]
-        self.first_step[:, cols] = torch.where(commit & (first < 0), step, first)
-        self.final_step[:, cols] = torch.where(changed, step, self.final_step[:, cols])
-        self.n_changes[:, cols] += changed.long()
+        """Log the step's masks (the engine never modifies ``commit`` afterwards)."""
+        self._log.setdefault((offset, commit.shape[1]), []).append((row_step.clone(), commit, commit & (new != old)))
+        self._arrays = None
+
+    def _reduce(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        if self._arrays is None:
+            never = torch.iinfo(torch.long).max
+            first = torch.full(self.shape, never, dtype=torch.long, device=self.device)
+            final = torch.full(self.shape, -1, dtype=torch.long, device=self.device)
+            changes = torch.zeros(self.shape, dtype=torch.long, device=self.device)
+            for (offset, width), entries in self._log.items():
+                cols = slice(offset, offset + width)
+                steps = torch.stack([e[0] for e in entries]).unsqueeze(-1)  # [S, B, 1]
+                commits, changed = torch.stack([e[1] for e in entries]), torch.stack([e[2] for e in entries])
+                first[:, cols] = torch.minimum(first[:, cols], torch.where(commits, steps, never).amin(0))
+                final[:, cols] = torch.maximum(final[:, cols], torch.where(changed, steps, -1).amax(0))
+                changes[:, cols] += changed.sum(0)
+            self._arrays = (first.masked_fill(first == never, -1), final, changes)
+        return self._arrays
+
+    @property
+    def first_step(self) -> torch.Tensor:
+        """[B, G] step of each position's first commit (-1: never committed)."""
+        return self._reduce()[0]
+
+    @property
+    def final_step(self) -> torch.Tensor:
+        """[B, G] step of each position's last change (-1: never changed)."""
+        return self._reduce()[1]
+
+    @property
+    def n_changes(self) -> torch.Tensor:
+        """[B, G] how many steps changed each position."""
+        return self._reduce()[2]

@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from model_adapters._strategies import BUDGET_SCHEDULES, CONFIDENCE_RULES, TRANSFER_SCHEDULES
+from model_adapters._strategies import BUDGET_SCHEDULES, CONFIDENCE_RULES, THRESHOLD_SCHEDULES, TRANSFER_SCHEDULES
 
 CACHE_MODES = {
     "none": "no KV cache: every step is a full forward pass (exact)",
@@ -39,7 +39,8 @@ class DecodingSettings:
     gen_length: int | None = None
     """Canvas length in tokens; None means the request's ``max_gen_toks``."""
     steps: int | None = None
-    """Total denoising-step budget over all blocks; None means ``gen_length`` (one token per step)."""
+    """Total denoising-step budget over all blocks; None means one step per block position (``gen_length``
+    when blocks fill it; a short last block ends with its masks)."""
     block_length: int | None = None
     """Semi-autoregressive block length; None means one block spanning the canvas."""
     remasking: str = "low_confidence"
@@ -114,7 +115,9 @@ class DecodingSettings:
         """
         gen_length = self.gen_length or max_gen_toks
         block_length = self.block_length or gen_length
-        steps = self.steps or gen_length
+        # One step per block position, as every reference counts its steps per block; a block longer than the
+        # whole generation gets gen_length steps (LLaDA2.0's generate caps them so).
+        steps = self.steps or -(-gen_length // block_length) * min(block_length, gen_length)
         resolved = dataclasses.replace(self, gen_length=gen_length, block_length=block_length, steps=steps)
         resolved.validate()
         return resolved
@@ -134,7 +137,7 @@ class DecodingSettings:
             blocks = -(-self.gen_length // self.block_length)
             if self.steps and self.schedule in BUDGET_SCHEDULES and self.steps % blocks:
                 raise ValueError(f"steps={self.steps} must be a multiple of the number of blocks ({blocks})")
-        if self.schedule in ("threshold", "threshold_count") and self.threshold is None:
+        if self.schedule in THRESHOLD_SCHEDULES and self.threshold is None:
             raise ValueError(f"schedule={self.schedule!r} needs threshold=<value in (0, 1]>")
         if self.threshold is not None and not 0.0 < self.threshold <= 1.0:
             raise ValueError(f"threshold must be in (0, 1], got {self.threshold}")

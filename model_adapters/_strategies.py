@@ -14,8 +14,9 @@ Mapping to the reference decoders:
   factor rule).
 * SDAR ``low_confidence_static`` = ``schedule=fixed`` within each block; ``low_confidence_dynamic`` =
   ``schedule=threshold_count`` within each block (both with ``block_length`` = the model's attention block).
-  LLaDA2.0/2.1 ``generate`` and Fast-dLLM v2 ``batch_sample`` use the same rule as ``threshold_count``
-  (strictly above the threshold, at least the scheduled count, which their defaults make 1).
+  LLaDA2.0 ``generate`` uses ``threshold_count`` too (its step budget per block capped at gen_length).
+* LLaDA2.1 ``generate`` (``num_to_transfer=1``) and Fast-dLLM v2 ``batch_sample``: ``schedule=threshold_strict``
+  (strictly above the threshold, at least the most confident one, whatever the step budget).
 """
 
 from __future__ import annotations
@@ -79,6 +80,9 @@ class StepPlan:
 BUDGET_SCHEDULES = frozenset({"fixed", "dream", "origin"})
 """Schedules that finish a block in exactly ``steps_per_block`` steps (the rest run until the block is done)."""
 
+THRESHOLD_SCHEDULES = frozenset({"threshold", "threshold_count", "threshold_strict"})
+"""Schedules that need ``threshold``."""
+
 
 @confidence_rule("low_confidence")
 def probability_of_candidate(
@@ -123,6 +127,13 @@ def fixed_count(plan: StepPlan) -> torch.Tensor:
 def confidence_threshold(plan: StepPlan) -> torch.Tensor:
     """Fast-dLLM's schedule: every candidate at or above the threshold, and at least the most confident one."""
     above = (plan.sorted_confidence >= plan.threshold).sum(-1)
+    return above.clamp(min=1)
+
+
+@transfer_schedule("threshold_strict")
+def strictly_above_threshold(plan: StepPlan) -> torch.Tensor:
+    """LLaDA2.1's and Fast-dLLM v2's rule: every candidate strictly above the threshold, at least the most confident."""
+    above = (plan.sorted_confidence > plan.threshold).sum(-1)
     return above.clamp(min=1)
 
 

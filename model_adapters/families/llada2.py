@@ -36,12 +36,13 @@ LLADA2_1 = register_family(
         shifted_logits=False,
         attention="block_causal",
         attention_block=32,
-        # LLaDA2.1's generate(): LLaDA2.0's block loop plus token-to-token editing inside the current block
-        # (a committed token whose new argmax differs with probability > editing_threshold is replaced, also in
-        # up to max_post_steps passes after the block's masks are filled). Its generate() defaults: threshold
-        # 0.95, editing_threshold 0.9, max_post_steps 16. Published modes, through gen_kwargs: Q (threshold 0.7,
-        # editing_threshold 0.5) and S (threshold 0.5; editing_threshold 0.0 in dllm's eval, off in diffusers).
-        defaults={**_LLADA2_DEFAULTS, "editing_threshold": 0.9, "max_post_steps": 16},
+        # LLaDA2.1's generate(): LLaDA2.0's block loop without a step budget (at least one token a pass) plus
+        # token-to-token editing inside the current block (a committed token whose new argmax differs with
+        # probability > editing_threshold is replaced, also in up to max_post_steps passes after the block's
+        # masks are filled). Its generate() defaults: threshold 0.95, editing_threshold 0.9, max_post_steps 16.
+        # Published modes, through gen_kwargs: Q (threshold 0.7, editing_threshold 0.5) and S (threshold 0.5;
+        # editing_threshold 0.0 in dllm's eval, off in diffusers).
+        defaults={**_LLADA2_DEFAULTS, "schedule": "threshold_strict", "editing_threshold": 0.9, "max_post_steps": 16},
         loader=load_llada2,
         description="LLaDA2.1 token-editing decoder over LLaDA2 checkpoints; select with family=llada2_1",
     )

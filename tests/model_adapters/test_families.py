@@ -78,8 +78,10 @@ def test_presets_carry_published_facts() -> None:
     assert get_family("llada2").defaults["early_stop"] == "eos_block"
     assert get_family("llada2").defaults["threshold"] == 0.95
     assert get_family("sdar").defaults["threshold"] == 0.9
-    for name in ("sdar", "llada2", "llada2_1", "fast_dllm_v2"):  # strictly above the threshold, >= 1 per step
+    for name in ("sdar", "llada2"):  # strictly above the threshold, at least the block spread over its steps
         assert get_family(name).defaults["schedule"] == "threshold_count", name
+    for name in ("llada2_1", "fast_dllm_v2"):  # strictly above the threshold, at least one, no step budget
+        assert get_family(name).defaults["schedule"] == "threshold_strict", name
     assert get_family("fast_dllm_v2").defaults["ar_block_start"] is True
     llada21 = get_family("llada2_1").defaults  # its generate()'s defaults, editing inside decoding
     assert (llada21["editing_threshold"], llada21["max_post_steps"], llada21["threshold"]) == (0.9, 16, 0.95)

@@ -57,9 +57,11 @@ def test_factor_schedule(factor, final_step) -> None:
     ("schedule", "steps", "final_step"),
     # Confidences .5, .99, .8, .85, threshold .9: .99 passes, then one at a time by confidence. threshold
     # (Fast-dLLM: at least one) ignores the step budget; threshold_count (SDAR/LLaDA2: strictly above, at least
-    # the scheduled count) with 2 steps per block of 4 commits at least 2 per step: .99 and .85, then the rest.
+    # the scheduled count) with 2 steps per block of 4 commits at least 2 per step: .99 and .85, then the rest;
+    # threshold_strict (LLaDA2.1, Fast-dLLM v2: at least one) ignores the budget as threshold does.
     [("threshold", 4, [3, 0, 2, 1]), ("threshold", 2, [3, 0, 2, 1]), ("threshold_count", 4, [3, 0, 2, 1]),
-     ("threshold_count", 2, [1, 0, 1, 0])],
+     ("threshold_count", 2, [1, 0, 1, 0]), ("threshold_strict", 4, [3, 0, 2, 1]),
+     ("threshold_strict", 2, [3, 0, 2, 1])],
 )
 def test_threshold_schedules(schedule, steps, final_step) -> None:
     _, got = _decode(prefers_token_1([0.5, 0.99, 0.8, 0.85]), schedule=schedule, threshold=0.9, steps=steps)
