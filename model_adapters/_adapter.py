@@ -278,9 +278,11 @@ class MDLMAdapter(LM):
                 prompt[row, width - len(item.prompt_ids) :] = torch.tensor(item.prompt_ids)
             attention[row, width - len(item.prompt_ids) :] = 1
         prompt, attention = prompt.to(self.device), attention.to(self.device)
-        with torch.inference_mode():
-            logits_fn = make_logits_fn(self.model, attention, self.preset.shifted_logits, width, self.preset.attention,
-                                       self.preset.attention_block, settings.cache)
+        logits_fn = None
+        if self.preset.generate is None:  # a family with its own sampler never calls the engine's model wrapper
+            with torch.inference_mode():
+                logits_fn = make_logits_fn(self.model, attention, self.preset.shifted_logits, width,
+                                           self.preset.attention, self.preset.attention_block, settings.cache)
         # A family with its own sampler (DiffusionGemma) always gets per-request random streams.
         needs_noise = settings.needs_noise or self.preset.generate is not None
         generators = [self._generator(item, settings) for item in batch] if needs_noise else None
@@ -291,6 +293,7 @@ class MDLMAdapter(LM):
                     self.model, prompt, attention[:, :width], settings, self.special, generators, recorder
                 )
             else:
+                assert logits_fn is not None
                 result = denoise(logits_fn, prompt, settings, self.special, generators, recorder)
         bad = (~result.finite).nonzero().flatten().tolist()
         if bad:

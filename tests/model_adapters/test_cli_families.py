@@ -193,3 +193,34 @@ def test_cli_default_decoding_matches_reference_and_batch_of_one(checkpoints, fa
         else:
             assert trace.token_ids == expected, (family, sample["doc_id"])
     lm._writer.close()
+
+
+def test_cli_diffusion_gemma_runs_its_own_sampler_batch_invariantly(tmp_path) -> None:
+    """DiffusionGemma through the real CLI: transformers' own sampler is the reference (the preset's generate hook
+    runs it), so the check is a traced row per sample and batch 2 == batch 1."""
+    from lm_eval.api.instance import Instance
+
+    from model_adapters._adapter import MDLMAdapter
+    from tests.model_adapters.test_cli import LM_EVAL, _env
+    from tests.tiny_models import build_diffusion_gemma
+
+    path = build_diffusion_gemma(tmp_path / "dg")
+    out = tmp_path / "out"
+    cmd = [LM_EVAL, "--model", "mdlm", "--model_args", f"pretrained={path}", "--tasks", TASK, "--limit", "2",
+           "--batch_size", "2", "--device", "cpu", "--output_path", str(out), "--log_samples"]
+    run = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    (results_file,) = out.glob("*/results_*.json")
+    (samples_file,) = out.glob(f"*/samples_{TASK}_*.jsonl")
+    config = json.loads(results_file.read_text())["config"]
+    assert config["mdlm_family"] == "diffusion_gemma"
+    samples = [json.loads(line) for line in samples_file.read_text().splitlines()]
+    traces = list(read_traces(results_file.parent / config["mdlm_trace_file"]))
+    assert len(samples) == len(traces) == 2
+    assert all(trace.nfe >= 1 and len(trace.final_step) == trace.gen_length for trace in traces)
+    lm = MDLMAdapter(pretrained=str(path), device="cpu", batch_size=1, trace=False)
+    for sample in samples:
+        prompt, gen_kwargs = sample["arguments"]["gen_args_0"]["arg_0"], sample["arguments"]["gen_args_0"]["arg_1"]
+        request = Instance("generate_until", {}, (prompt, dict(gen_kwargs)), idx=0,
+                           metadata=(TASK, sample["doc_id"], 1))
+        assert lm.generate_until([request], disable_tqdm=True) == sample["resps"][0]
