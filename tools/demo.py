@@ -46,17 +46,34 @@ def _fmt(x: float | None, decimals: int = 2) -> str:
     return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{decimals}f}"
 
 
+def _short_labels(rows) -> list[str]:
+    """Per row, the decoding keys that tell it apart from the other rows of its model (the full setting is on the
+    site); ``schedule`` always, since it names the strategy."""
+    decodings = [dict(row.setting.get("decoding") or {}, **(row.setting.get("gen_kwargs") or {})) for row in rows]
+    labels = []
+    for row, decoding in zip(rows, decodings, strict=True):
+        if not decoding:
+            labels.append(row.setting_label)
+            continue
+        peers = [d for r, d in zip(rows, decodings, strict=True) if r.model == row.model and d]
+        keys = sorted(k for k, v in decoding.items() if k == "schedule" or any(p.get(k) != v for p in peers))
+        labels.append(", ".join(f"{k}={decoding[k]}" for k in keys if decoding[k] is not None))
+    return labels
+
+
 def summary(rows) -> str:
-    """A plain-text table: accuracy, AFP and tau per leaderboard row (model + decoding setting) and task."""
-    lines = [f"[{i}] {row.model_type:9} {row.backend:4} {Path(row.model).name}: {row.setting_label}" for i, row in
-             enumerate(rows, 1)]  # fmt: skip
-    lines += ["", f"{'row':>3}  {'task':24} {'acc':>6} {'AFP':>6} {'tau':>6} {'n':>4}"]
+    """A plain-text table per leaderboard row (model + decoding setting) and task: accuracy, AFP, Kendall's tau
+    (generation order) and, on Sudoku, the easy-first correlation (Spearman rho of finalization step against how
+    constrained each cell is)."""
+    lines = [f"[{i}] {row.model_type:9} {row.backend:4} {Path(row.model).name}: {label}" for i, (row, label) in
+             enumerate(zip(rows, _short_labels(rows), strict=True), 1)]  # fmt: skip
+    lines += ["", f"{'row':>3}  {'task':24} {'acc':>6} {'AFP':>6} {'tau':>6} {'easy1st':>7} {'n':>4}"]
     for i, row in enumerate(rows, 1):
         for task, st in sorted(row.tasks.items()):
-            afp, tau = st.metrics.get("afp"), st.metrics.get("tau_b")
+            afp, tau, easy = (st.metrics.get(k) for k in ("afp", "tau_b", "easy_first_rho"))
             lines.append(
                 f"{f'[{i}]':>3}  {task:24} {_fmt(st.accuracy):>6} {_fmt(afp.value if afp else None):>6} "
-                f"{_fmt(tau.value if tau else None):>6} {st.n_docs:>4}"
+                f"{_fmt(tau.value if tau else None):>6} {_fmt(easy.value if easy else None):>7} {st.n_docs:>4}"
             )
     return "\n".join(lines)
 

@@ -1,0 +1,54 @@
+"""tools/demo.py's terminal summary: short row labels and one line per row and task."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+TOOLS = Path(__file__).resolve().parents[2] / "tools"
+
+
+@pytest.fixture(scope="module")
+def demo():
+    sys.path.insert(0, str(TOOLS))
+    try:
+        import demo
+    finally:
+        sys.path.remove(str(TOOLS))
+    return demo
+
+
+def _row(model: str, setting: dict, tasks: dict, label: str = "full label") -> SimpleNamespace:
+    return SimpleNamespace(model=model, model_type="diffusion", backend="mdlm", setting=setting,
+                           setting_label=label, tasks=tasks)
+
+
+def _stats(acc: float, afp: float | None, tau: float | None, easy: float | None, n: int) -> SimpleNamespace:
+    metrics = {k: SimpleNamespace(value=v) for k, v in (("afp", afp), ("tau_b", tau), ("easy_first_rho", easy))
+               if v is not None}
+    return SimpleNamespace(accuracy=acc, metrics=metrics, n_docs=n)
+
+
+def test_labels_keep_schedule_and_what_differs_within_a_model(demo) -> None:
+    base = {"schedule": "fixed", "remasking": "low_confidence", "threshold": None, "seed": 1234}
+    rows = [
+        _row("m", {"decoding": base}, {}),
+        _row("m", {"decoding": base, "gen_kwargs": {"schedule": "threshold", "threshold": 0.9}}, {}),
+        _row("ar", {}, {}, label="default"),
+        _row("other", {"decoding": {**base, "seed": 7}}, {}),  # alone for its model: only its schedule
+    ]
+    assert demo._short_labels(rows) == ["schedule=fixed", "schedule=threshold, threshold=0.9", "default",
+                                        "schedule=fixed"]
+
+
+def test_summary_line_per_row_and_task(demo) -> None:
+    tasks = {"mdlm_sudoku4_easy": _stats(0.85, 1.0, -0.02, 0.377, 20),
+             "mdlm_pb_copy_small": _stats(1, 1, 0.1, None, 20)}
+    rows = [_row("m", {"decoding": {"schedule": "fixed"}}, tasks)]
+    lines = demo.summary(rows).splitlines()
+    assert lines[0] == "[1] diffusion mdlm m: schedule=fixed"
+    assert lines[3].split() == ["[1]", "mdlm_pb_copy_small", "1.00", "1.00", "0.10", "-", "20"]
+    assert lines[4].split() == ["[1]", "mdlm_sudoku4_easy", "0.85", "1.00", "-0.02", "0.38", "20"]
