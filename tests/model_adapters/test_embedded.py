@@ -21,23 +21,26 @@ N_DOCS = 10
 
 # Minimum solved out of those N_DOCS, per task: set a margin below what the shipped checkpoints solve (their
 # model cards give the accuracy on all evaluation items). An untrained model solves none of any task.
-# Measured, first 10 items / all 200: diffusion sudoku4_easy 8 / 0.86, sudoku4_hard 5 / 0.545, copy 10 / 0.95,
-# reverse 7 / 0.875, sort 6 / 0.46; AR sudoku4_easy 10 / 0.91, sudoku4_hard 7 / 0.61, copy 10 / 0.995,
-# reverse 10 / 1.0, sort 10 / 0.99. Neither solves countdown3 (0 of 10; 0.0 and 0.005 of 200): not guarded.
+# Measured, first 10 items / all 200: diffusion sudoku4_easy 10 / 0.995, sudoku4_hard 10 / 0.975, copy 10 / 0.98,
+# reverse 10 / 1.0, sort 10 / 0.905; AR sudoku4_easy 9 / 0.935, sudoku4_hard 7 / 0.655, copy 10 / 1.0,
+# reverse 10 / 1.0, sort 10 / 0.995.
 DIFFUSION_MIN_SOLVED = {
-    "mdlm_sudoku4_easy": 6,
-    "mdlm_sudoku4_hard": 3,
+    "mdlm_sudoku4_easy": 8,
+    "mdlm_sudoku4_hard": 8,
     "mdlm_pb_copy_small": 8,
-    "mdlm_pb_reverse_small": 5,
-    "mdlm_pb_sort_small": 4,
+    "mdlm_pb_reverse_small": 8,
+    "mdlm_pb_sort_small": 7,
 }
 AR_MIN_SOLVED = {
-    "mdlm_sudoku4_easy": 8,
+    "mdlm_sudoku4_easy": 7,
     "mdlm_sudoku4_hard": 5,
     "mdlm_pb_copy_small": 8,
     "mdlm_pb_reverse_small": 8,
     "mdlm_pb_sort_small": 8,
 }
+# Countdown is solved too rarely for 10 items to tell (diffusion 1, AR 0 of the first 10): all 200 evaluation
+# items, measured 20 (0.10) and 38 (0.19) solved.
+COUNTDOWN_MIN_SOLVED = {"diffusion": 10, "ar": 20}
 
 
 def _load(kind: str):
@@ -148,6 +151,16 @@ def test_ar_solves_held_out_items(ar, task):
     docs = make_examples(task, N_DOCS, EVAL_SEED)
     outputs = _generate(model, tok, [d["prompt"] for d in docs], max_gen_toks(task))
     assert _solved(task, outputs, docs) >= AR_MIN_SOLVED[task], outputs
+
+
+@pytest.mark.parametrize("kind", sorted(COUNTDOWN_MIN_SOLVED))
+def test_countdown_solved_well_above_an_untrained_model(kind, request):
+    model, tok = request.getfixturevalue(kind)
+    task = "mdlm_countdown3"
+    docs = make_examples(task, 200, EVAL_SEED)
+    decode = _diffuse if kind == "diffusion" else _generate
+    outputs = decode(model, tok, [d["prompt"] for d in docs], max_gen_toks(task))
+    assert _solved(task, outputs, docs) >= COUNTDOWN_MIN_SOLVED[kind]
 
 
 def test_model_cards_state_the_recipe():
