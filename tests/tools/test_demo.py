@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-TOOLS = Path(__file__).resolve().parents[2] / "tools"
+from tests.tools._tool_import import import_tool
 
 
 @pytest.fixture(scope="module")
 def demo():
-    sys.path.insert(0, str(TOOLS))
-    try:
-        import demo
-    finally:
-        sys.path.remove(str(TOOLS))
-    return demo
+    return import_tool("demo")
 
 
 def _row(model: str, setting: dict, tasks: dict, label: str = "full label") -> SimpleNamespace:

@@ -6,27 +6,19 @@ at full length (their model cards state the command and seed).
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 import torch
 
 from mdlm_tasks.synthetic import EVAL_SEED, eval_keys, make_examples
+from tests.tools._tool_import import import_tool
 
-TOOLS = Path(__file__).resolve().parents[2] / "tools"
 TASKS = {"mdlm_pb_copy_small": 1.0, "mdlm_sudoku4_easy": 2.0}
 TINY = {"steps": 10, "batch_size": 8, "warmup": 3, "hidden": 16, "layers": 1, "heads": 2}
 
 
 @pytest.fixture(scope="module")
 def tt():
-    sys.path.insert(0, str(TOOLS))
-    try:
-        import train_tiny
-    finally:
-        sys.path.remove(str(TOOLS))
-    return train_tiny
+    return import_tool("train_tiny")
 
 
 @pytest.fixture(scope="module")
