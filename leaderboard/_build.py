@@ -12,7 +12,7 @@ from typing import Any
 
 from leaderboard._aggregate import VAL_KEYS, GenValues, aggregate_row, gen_metrics
 from leaderboard._inputs import Run, load_runs
-from leaderboard._join import RowInput, build_rows, domain_map
+from leaderboard._join import RowInput, build_rows, distinguishing_labels, domain_map
 from leaderboard._records import LeaderboardRow, PromptCheck, RunInfo
 
 
@@ -165,6 +165,8 @@ def collect(run_dirs: list[Path], bootstrap: int = 1000) -> Leaderboard:
     values = gen_metrics(row_inputs, problems)
     domains = domain_map(runs)
     rows = [aggregate_row(r, domains, values, bootstrap, [run_info(x) for x in r.runs]) for r in row_inputs]
+    for row, short in zip(rows, distinguishing_labels([(r.model, r.setting) for r in rows]), strict=True):
+        row.setting_short = short
     ranked = sorted(rows, key=lambda r: (r.overall.accuracy is None, -(r.overall.accuracy or 0.0), r.row_id))
     for i, row in enumerate(ranked):
         row.rank = i + 1 if row.overall.accuracy is not None else None

@@ -163,6 +163,32 @@ def setting_label(setting: dict[str, Any]) -> str:
     return ", ".join(parts) or "default"
 
 
+def _merged_decoding(setting: dict[str, Any]) -> dict[str, Any]:
+    """The run-wide decoding settings with the per-request gen_kwargs applied over them."""
+    decoding = setting.get("decoding") if isinstance(setting.get("decoding"), dict) else {}
+    gen_kwargs = setting.get("gen_kwargs") if isinstance(setting.get("gen_kwargs"), dict) else {}
+    return {**decoding, **gen_kwargs}
+
+
+def distinguishing_labels(rows: list[tuple[str, dict[str, Any]]]) -> list[str]:
+    """Per (model, setting), the short label a table can show.
+
+    That is ``schedule`` and the decoding keys whose values differ between this model's rows; rows without
+    decoding settings keep ``setting_label``.
+    """
+    decodings = [_merged_decoding(setting) for _, setting in rows]
+    labels = []
+    for (model, setting), decoding in zip(rows, decodings, strict=True):
+        if not decoding:
+            labels.append(setting_label(setting))
+            continue
+        peers = [d for (m, _), d in zip(rows, decodings, strict=True) if m == model and d]
+        keys = [k for k in sorted(decoding) if k == "schedule" or any(p.get(k) != decoding[k] for p in peers)]
+        keys.sort(key=lambda k: k != "schedule")  # the strategy first
+        labels.append(", ".join(f"{k}={decoding[k]}" for k in keys if decoding[k] is not None) or "default")
+    return labels
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:48] or "model"
 

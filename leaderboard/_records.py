@@ -145,6 +145,9 @@ class LeaderboardRow(_Strict):
     """Problems specific to this row."""
     rank: int | None = None
     """Rank by overall accuracy (None without accuracy)."""
+    setting_short: str = ""
+    """What tells this row apart from the other rows of its model (``schedule`` always); ``setting_label``
+    holds the whole setting."""
 
 
 @dataclass

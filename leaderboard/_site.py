@@ -101,7 +101,7 @@ def _plots(lb: Leaderboard) -> dict[str, Any]:
         for r in lb.rows:
             x, y = fx(r), fy(r)
             if x is not None and y is not None:
-                out.append(Point(r.row_id, f"{r.model} ({r.setting_label})", x, y, r.model_type))
+                out.append(Point(r.row_id, f"{r.model} ({r.setting_short or r.setting_label})", x, y, r.model_type))
         return out
 
     acc = lambda r: r.overall.accuracy  # noqa: E731
@@ -212,7 +212,7 @@ def build_site(run_dirs: list[str | Path], output: str | Path, *, bootstrap: int
     for r in lb.rows:
         files[f"models/{r.row_id}.html"] = env.get_template("model.html.j2").render(row=r, root="../", **common)
     for path, task in pages.items():
-        names = {r.row_id: f"{r.model} ({r.setting_label})" for r in lb.rows if task in r.tasks}
+        names = {r.row_id: f"{r.model} ({r.setting_short or r.setting_label})" for r in lb.rows if task in r.tasks}
         files[path] = env.get_template("samples.html.j2").render(
             task=task,
             payload={"task": task, "rows": names, **lb.samples[task]},

@@ -46,27 +46,12 @@ def _fmt(x: float | None, decimals: int = 2) -> str:
     return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{decimals}f}"
 
 
-def _short_labels(rows) -> list[str]:
-    """Per row, the decoding keys that tell it apart from the other rows of its model (the full setting is on the
-    site); ``schedule`` always, since it names the strategy."""
-    decodings = [dict(row.setting.get("decoding") or {}, **(row.setting.get("gen_kwargs") or {})) for row in rows]
-    labels = []
-    for row, decoding in zip(rows, decodings, strict=True):
-        if not decoding:
-            labels.append(row.setting_label)
-            continue
-        peers = [d for r, d in zip(rows, decodings, strict=True) if r.model == row.model and d]
-        keys = sorted(k for k, v in decoding.items() if k == "schedule" or any(p.get(k) != v for p in peers))
-        labels.append(", ".join(f"{k}={decoding[k]}" for k in keys if decoding[k] is not None))
-    return labels
-
-
 def summary(rows) -> str:
     """A plain-text table per leaderboard row (model + decoding setting) and task: accuracy, AFP, Kendall's tau
     (generation order) and, on Sudoku, the easy-first correlation (Spearman rho of finalization step against how
     constrained each cell is)."""
-    lines = [f"[{i}] {row.model_type:9} {row.backend:4} {Path(row.model).name}: {label}" for i, (row, label) in
-             enumerate(zip(rows, _short_labels(rows), strict=True), 1)]  # fmt: skip
+    lines = [f"[{i}] {row.model_type:9} {row.backend:4} {Path(row.model).name}: "
+             f"{row.setting_short or row.setting_label}" for i, row in enumerate(rows, 1)]
     lines += ["", f"{'row':>3}  {'task':24} {'acc':>6} {'AFP':>6} {'tau':>6} {'easy1st':>7} {'n':>4}"]
     for i, row in enumerate(rows, 1):
         for task, st in sorted(row.tasks.items()):

@@ -116,3 +116,21 @@ def test_setting_label_shows_each_key_once() -> None:
     label = setting_label({"decoding": {"schedule": "fixed", "threshold": None, "steps": 8},
                            "gen_kwargs": {"schedule": "threshold", "threshold": 0.9}})
     assert label == "schedule=threshold, steps=8, threshold=0.9"
+
+
+def test_distinguishing_labels_show_the_strategy_and_what_differs_within_a_model() -> None:
+    from leaderboard._join import distinguishing_labels
+
+    base = {"schedule": "fixed", "remasking": "low_confidence", "threshold": None, "seed": 1234}
+    rows = [
+        ("m", {"decoding": base}),
+        ("m", {"decoding": base, "gen_kwargs": {"schedule": "threshold", "threshold": 0.9}}),
+        ("ar", {}),
+        ("other", {"decoding": {**base, "seed": 7}}),  # the only row of its model: its schedule alone
+        ("m2", {"decoding": {**base, "seed": 1}}),
+        ("m2", {"decoding": {**base, "seed": 2}}),
+    ]
+    assert distinguishing_labels(rows) == [
+        "schedule=fixed", "schedule=threshold, threshold=0.9", "default", "schedule=fixed",
+        "schedule=fixed, seed=1", "schedule=fixed, seed=2",
+    ]

@@ -14,9 +14,9 @@ def demo():
     return import_tool("demo")
 
 
-def _row(model: str, setting: dict, tasks: dict, label: str = "full label") -> SimpleNamespace:
-    return SimpleNamespace(model=model, model_type="diffusion", backend="mdlm", setting=setting,
-                           setting_label=label, tasks=tasks)
+def _row(model: str, short: str, tasks: dict) -> SimpleNamespace:
+    return SimpleNamespace(model=model, model_type="diffusion", backend="mdlm", setting_short=short,
+                           setting_label="the whole setting", tasks=tasks)
 
 
 def _stats(acc: float, afp: float | None, tau: float | None, easy: float | None, n: int) -> SimpleNamespace:
@@ -25,23 +25,12 @@ def _stats(acc: float, afp: float | None, tau: float | None, easy: float | None,
     return SimpleNamespace(accuracy=acc, metrics=metrics, n_docs=n)
 
 
-def test_labels_keep_schedule_and_what_differs_within_a_model(demo) -> None:
-    base = {"schedule": "fixed", "remasking": "low_confidence", "threshold": None, "seed": 1234}
-    rows = [
-        _row("m", {"decoding": base}, {}),
-        _row("m", {"decoding": base, "gen_kwargs": {"schedule": "threshold", "threshold": 0.9}}, {}),
-        _row("ar", {}, {}, label="default"),
-        _row("other", {"decoding": {**base, "seed": 7}}, {}),  # alone for its model: only its schedule
-    ]
-    assert demo._short_labels(rows) == ["schedule=fixed", "schedule=threshold, threshold=0.9", "default",
-                                        "schedule=fixed"]
-
-
 def test_summary_line_per_row_and_task(demo) -> None:
     tasks = {"mdlm_sudoku4_easy": _stats(0.85, 1.0, -0.02, 0.377, 20),
              "mdlm_pb_copy_small": _stats(1, 1, 0.1, None, 20)}
-    rows = [_row("m", {"decoding": {"schedule": "fixed"}}, tasks)]
+    rows = [_row("m", "schedule=fixed", tasks), _row("ar", "", {})]
     lines = demo.summary(rows).splitlines()
     assert lines[0] == "[1] diffusion mdlm m: schedule=fixed"
-    assert lines[3].split() == ["[1]", "mdlm_pb_copy_small", "1.00", "1.00", "0.10", "-", "20"]
-    assert lines[4].split() == ["[1]", "mdlm_sudoku4_easy", "0.85", "1.00", "-0.02", "0.38", "20"]
+    assert lines[1] == "[2] diffusion mdlm ar: the whole setting"  # no short form: the whole label
+    assert lines[4].split() == ["[1]", "mdlm_pb_copy_small", "1.00", "1.00", "0.10", "-", "20"]
+    assert lines[5].split() == ["[1]", "mdlm_sudoku4_easy", "0.85", "1.00", "-0.02", "0.38", "20"]
