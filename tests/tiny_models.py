@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import string
 from pathlib import Path
+from typing import Any
 
 SPECIALS = {
     "llada": {"mask": "<|mdm_mask|>", "eos": "<|endoftext|>", "extra": ["<|eot_id|>"]},
@@ -172,6 +173,21 @@ def build_native(family: str, out: Path, seed: int = 0, hidden: int = 32, layers
     (out / "config.json").write_text(json.dumps(config, indent=2))
     tokenizer.save_pretrained(out)
     return out
+
+
+def load_native(path: Path, family: str | None = None, trust_remote_code: bool = False) -> tuple[Any, Any]:
+    """(preset, model) for a saved tiny checkpoint, loaded by its family's loader on CPU in float32.
+
+    The family is detected from its ``config.json`` unless ``family`` forces one (``llada2_1``).
+    """
+    import json
+
+    from model_adapters._preset import LoadRequest, detect_family, get_family
+
+    config = json.loads((path / "config.json").read_text())
+    preset = get_family(family) if family else detect_family(config)
+    assert preset.loader is not None
+    return preset, preset.loader(LoadRequest(str(path), config, "cpu", "float32", trust_remote_code))
 
 
 def build_diffusion_gemma(out: Path, seed: int = 0) -> Path:

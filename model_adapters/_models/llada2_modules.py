@@ -142,15 +142,13 @@ class LLaDA2Model(LLaDA2PreTrainedModel):
         attention_mask: torch.Tensor | None = None,
         position_ids: torch.Tensor | None = None,
         cache: Any = None,
-        use_cache: bool | None = None,
-        past_key_values: Any = None,
         **kwargs: Any,
     ) -> torch.Tensor:
-        """Final hidden states; a 4-D additive mask is used as given (see the module docstring)."""
-        cache = cache if cache is not None else past_key_values
+        """Final hidden states; a 4-D additive mask is used as given (see the module docstring).
+
+        ``cache`` is resolved by ``LLaDA2ForDiffusionLM.forward``, the only caller.
+        """
         hidden_states = self.word_embeddings(input_ids)
-        if use_cache and cache is None:
-            cache = DynamicCache(config=self.config)
         if position_ids is None:
             past = cache.get_seq_length() if cache is not None else 0
             position_ids = torch.arange(past, past + input_ids.shape[1], device=input_ids.device)[None]

@@ -19,13 +19,14 @@ import pytest
 import torch
 
 from model_adapters import read_traces
-from model_adapters._preset import LoadRequest, get_family
+from model_adapters._preset import get_family
 from model_adapters._settings import LM_EVAL_GEN_KEYS, DecodingSettings
 from tests.model_adapters.reference_dream import reference_dream_generate
 from tests.model_adapters.reference_fast_dllm_v2 import reference_fast_dllm_v2_generate
 from tests.model_adapters.reference_llada import reference_generate
 from tests.model_adapters.reference_llada2 import reference_llada2_generate, reference_llada21_generate
 from tests.model_adapters.reference_sdar import reference_sdar_generate
+from tests.tiny_models import load_native
 
 TASK = "mdlm_sudoku4_easy"
 FAMILIES = ["llada", "dream", "sdar", "fast_dllm_v2", "llada_moe", "llada2", "llada2_1"]
@@ -159,9 +160,7 @@ def test_cli_default_decoding_matches_reference_and_batch_of_one(checkpoints, fa
     lm = MDLMAdapter(pretrained=str(path), family=family, device="cpu", batch_size=1,
                      trace_path=str(tmp_path / "alone.jsonl"))
     tokenizer, stops = lm.tokenizer, lm.stop_ids
-    raw = json.loads((path / "config.json").read_text())
-    assert preset.loader is not None
-    model = preset.loader(LoadRequest(str(path), raw, "cpu", "float32", False))
+    _, model = load_native(path, family)
     for sample in samples:
         prompt, gen_kwargs = sample["arguments"]["gen_args_0"]["arg_0"], sample["arguments"]["gen_args_0"]["arg_1"]
         request = Instance("generate_until", {}, (prompt, dict(gen_kwargs)), idx=0,

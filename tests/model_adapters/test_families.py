@@ -14,16 +14,17 @@ import pytest
 import torch
 
 from model_adapters._engine import SpecialTokens, TraceRecorder, denoise
-from model_adapters._preset import LoadRequest, detect_family, get_family
+from model_adapters._preset import detect_family, get_family
 from model_adapters._runner import bidirectional_logits_fn, make_logits_fn
 from model_adapters._settings import DecodingSettings
 from tests.model_adapters.reference_dream import reference_dream_generate
 from tests.model_adapters.reference_fast_dllm_v2 import reference_fast_dllm_v2_generate
 from tests.model_adapters.reference_llada2 import reference_llada2_generate, reference_llada21_generate
 from tests.model_adapters.reference_sdar import block_causal_mask, reference_sdar_generate
+from tests.tiny_models import load_native
 
 OWNED = ["llada", "dream", "sdar", "fast_dllm_v2"]
-MOE = ["llada_moe", "llada2"]  # owned too; their logits and batch tests: tests/model_adapters/test_models_moe.py
+MOE = ["llada_moe", "llada2"]  # owned too; their padded-batch, loader and CLI tests: test_models_moe.py
 REFERENCE = json.loads((Path(__file__).parent / "reference_logits.json").read_text())
 
 
@@ -34,12 +35,6 @@ def native(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
     root = tmp_path_factory.mktemp("native")
     return {family: build_native(family, root / family) for family in OWNED + MOE}
-
-
-def _load(path: Path):  # noqa: ANN202
-    config = json.loads((path / "config.json").read_text())
-    preset = detect_family(config)
-    return preset, preset.loader(LoadRequest(str(path), config, "cpu", "float32", False))
 
 
 # ------------------------------------------------------------------ detection
@@ -89,10 +84,10 @@ def test_presets_carry_published_facts() -> None:
 
 
 # ------------------------------------------------------------------ owned implementations
-@pytest.mark.parametrize("family", OWNED)
+@pytest.mark.parametrize("family", OWNED + MOE)
 def test_owned_logits_match_authors_code(native, family) -> None:
     expected = REFERENCE[family]
-    preset, model = _load(native[family])
+    preset, model = load_native(native[family])
     assert preset.name == family
     ids = torch.tensor(expected["input_ids"])
     length = ids.shape[1]
@@ -118,7 +113,7 @@ def test_owned_loader_refuses_a_checkpoint_with_missing_weights(native, tmp_path
     state.pop("model.transformer.blocks.1.up_proj.weight")
     save_file(state, str(broken / "model.safetensors"), metadata={"format": "pt"})
     with pytest.raises(ValueError, match="up_proj"):
-        _load(broken)
+        load_native(broken)
 
 
 # ------------------------------------------------------------------ published decoders
@@ -132,7 +127,7 @@ def _prompts(tokenizer, texts):  # noqa: ANN001, ANN202
 def test_dream_engine_matches_diffusion_generate(native, alg, remasking, gen_length, steps) -> None:
     from transformers import AutoTokenizer
 
-    preset, model = _load(native["dream"])
+    preset, model = load_native(native["dream"])
     tokenizer = AutoTokenizer.from_pretrained(native["dream"])
     mask_id = tokenizer.mask_token_id
     settings = DecodingSettings.from_mapping({**preset.defaults, "remasking": remasking, "steps": steps})
@@ -158,7 +153,7 @@ def test_sdar_engine_matches_block_diffusion_generate(native, threshold) -> None
     # Prompts of exactly one attention block: the engine's blocks then line up with SDAR's absolute ones.
     from transformers import AutoTokenizer
 
-    preset, model = _load(native["sdar"])
+    preset, model = load_native(native["sdar"])
     tokenizer = AutoTokenizer.from_pretrained(native["sdar"])
     mask_id, gen_length = tokenizer.mask_token_id, 16
     settings = DecodingSettings.from_mapping({**preset.defaults, "threshold": threshold}).resolve(gen_length)
@@ -184,7 +179,7 @@ def test_sdar_engine_matches_block_diffusion_generate(native, threshold) -> None
 def test_sdar_engine_matches_block_diffusion_generate_for_any_prompt_length(native) -> None:
     from transformers import AutoTokenizer
 
-    preset, model = _load(native["sdar"])
+    preset, model = load_native(native["sdar"])
     tokenizer = AutoTokenizer.from_pretrained(native["sdar"])
     mask_id, gen_length = tokenizer.mask_token_id, 16
     settings = DecodingSettings.from_mapping(preset.defaults).resolve(gen_length)
@@ -239,7 +234,7 @@ def test_sdar_left_padded_batch_matches_block_diffusion_generate_row_by_row(nati
     # reference decoding each prompt alone, with and without the KV cache.
     from transformers import AutoTokenizer
 
-    preset, model = _load(native["sdar"])
+    preset, model = load_native(native["sdar"])
     tokenizer = AutoTokenizer.from_pretrained(native["sdar"])
     mask_id, gen_length = tokenizer.mask_token_id, 16
     settings = DecodingSettings.from_mapping({**preset.defaults, "threshold": 0.3, "cache": cache})
@@ -264,7 +259,7 @@ def test_llada2_engine_matches_generate(native, block, gen_length, threshold) ->
     # in blocks of 32: the reference's steps = min(32, gen_length) = 16 commit 2 per step, as ours do.
     from transformers import AutoTokenizer
 
-    _, model = _load(native["sdar"])
+    _, model = load_native(native["sdar"])
     tokenizer = AutoTokenizer.from_pretrained(native["sdar"])
     mask_id, eos_id = tokenizer.mask_token_id, tokenizer.eos_token_id
     defaults = get_family("llada2").defaults
@@ -293,7 +288,7 @@ def test_llada21_editing_matches_generate(native, editing_threshold, threshold) 
     # weights, blocks of 4: tokens, forward passes, and each position's first-commit and last-change steps.
     from transformers import AutoTokenizer
 
-    _, model = _load(native["sdar"])
+    _, model = load_native(native["sdar"])
     tokenizer = AutoTokenizer.from_pretrained(native["sdar"])
     mask_id, eos_id, gen_length = tokenizer.mask_token_id, tokenizer.eos_token_id, 16
     defaults = get_family("llada2_1").defaults
@@ -328,7 +323,7 @@ def test_fast_dllm_v2_engine_matches_batch_sample(native, threshold) -> None:
     # block's first token from the previous block; prompts unaligned, aligned on 32 (64 tokens) and short.
     from transformers import AutoTokenizer
 
-    preset, model = _load(native["fast_dllm_v2"])
+    preset, model = load_native(native["fast_dllm_v2"])
     tokenizer = AutoTokenizer.from_pretrained(native["fast_dllm_v2"])
     mask_id, stop_id, gen_length = tokenizer.mask_token_id, tokenizer.eos_token_id, 48
     settings = DecodingSettings.from_mapping({**preset.defaults, "threshold": threshold}).resolve(gen_length)
@@ -409,10 +404,8 @@ def test_diffusion_gemma_generate_hook_traces_every_step_and_is_batch_invariant(
     from tests.tiny_models import build_diffusion_gemma
 
     path = build_diffusion_gemma(tmp_path / "dg")
-    config = json.loads((path / "config.json").read_text())
-    preset = detect_family(config)
+    preset, model = load_native(path)
     assert preset.name == "diffusion_gemma" and preset.generate is not None
-    model = preset.loader(LoadRequest(str(path), config, "cpu", "float32", False))
     prompts = [[2, 10, 11, 12, 13], [2, 40, 41]]
     width = max(map(len, prompts))
     prompt = torch.zeros(len(prompts), width, dtype=torch.long)

@@ -20,6 +20,7 @@ from model_adapters._engine import SpecialTokens, denoise
 from model_adapters._preset import LoadRequest, detect_family
 from model_adapters._runner import make_logits_fn
 from model_adapters._settings import DecodingSettings
+from tests.tiny_models import load_native
 
 FAMILIES = ["llada_moe", "llada2"]
 REFERENCE = json.loads((Path(__file__).parent / "reference_logits.json").read_text())
@@ -34,36 +35,10 @@ def moe(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {family: build_native(family, root / family) for family in FAMILIES}
 
 
-def _load(path: Path, trust_remote_code: bool = False):  # noqa: ANN202
-    config = json.loads((path / "config.json").read_text())
-    preset = detect_family(config)
-    return preset, preset.loader(LoadRequest(str(path), config, "cpu", "float32", trust_remote_code))
-
-
-@pytest.mark.parametrize("family", FAMILIES)
-def test_owned_logits_match_authors_code(moe, family) -> None:
-    from tests.model_adapters.reference_sdar import block_causal_mask
-
-    expected = REFERENCE[family]
-    preset, model = _load(moe[family])
-    assert preset.name == family
-    ids = torch.tensor(expected["input_ids"])
-    length = ids.shape[1]
-    if expected["attention"] == "full":
-        mask = torch.zeros(ids.shape[0], 1, length, length)
-    else:
-        mask = block_causal_mask(length, int(expected["attention"].split(":")[1])).expand(ids.shape[0], 1, -1, -1)
-    with torch.no_grad():
-        logits = model(ids, attention_mask=mask, position_ids=torch.arange(length).expand_as(ids)).logits
-    torch.testing.assert_close(logits[..., :16], torch.tensor(expected["logits_first16"]), atol=1e-4, rtol=1e-4)
-    torch.testing.assert_close(logits.sum(-1), torch.tensor(expected["row_sums"]), atol=1e-3, rtol=1e-4)
-    assert logits.argmax(-1).tolist() == expected["argmax"]
-
-
 @pytest.mark.parametrize("family", FAMILIES)
 def test_left_padded_batch_matches_authors_code(moe, family) -> None:
     expected = REFERENCE[family]["padded"]
-    preset, model = _load(moe[family])
+    preset, model = load_native(moe[family])
     ids, real = torch.tensor(expected["input_ids"]), torch.tensor(expected["attention_mask"])
     assert not real.all(), "the pinned batch is left-padded"
     block = 8 if family == "llada2" else None  # the pinned LLaDA2 run used attention blocks of 8
@@ -80,11 +55,11 @@ def test_owned_networks_have_the_published_structure(moe) -> None:
 
     from model_adapters._models.llada2_modules import LLaDA2SparseMoe
 
-    _, llada_moe = _load(moe["llada_moe"])
+    _, llada_moe = load_native(moe["llada_moe"])
     layers = llada_moe.model.layers
     assert isinstance(layers[0].mlp, Qwen3MoeMLP) and isinstance(layers[1].mlp, Qwen3MoeSparseMoeBlock)
     assert llada_moe.config.norm_topk_prob is False  # the remote MoE block never renormalises
-    _, llada2 = _load(moe["llada2"])
+    _, llada2 = load_native(moe["llada2"])
     layers = llada2.model.layers
     assert not isinstance(layers[0].mlp, LLaDA2SparseMoe) and isinstance(layers[1].mlp, LLaDA2SparseMoe)
     assert layers[0].attention.dense.bias is not None  # use_bias=True in the tiny config
@@ -114,7 +89,7 @@ def test_trust_remote_code_is_the_opt_in_for_the_authors_code(moe, family, monke
     import model_adapters._models._common as common
 
     monkeypatch.setattr(common, "load_generic", lambda request: ("remote", request.trust_remote_code))
-    assert _load(moe[family], trust_remote_code=True)[1] == ("remote", True)
+    assert load_native(moe[family], trust_remote_code=True)[1] == ("remote", True)
 
 
 @pytest.mark.parametrize(
@@ -137,14 +112,14 @@ def test_loader_refuses_a_checkpoint_with_missing_weights(moe, family, key, tmp_
     state.pop(key)
     save_file(state, str(broken / "model.safetensors"), metadata={"format": "pt"})
     with pytest.raises((ValueError, RuntimeError), match="missing|conversion"):
-        _load(broken)
+        load_native(broken)
 
 
 def test_llada2_block_kv_cache_decodes_like_full_passes(moe) -> None:
     # The owned attention feeds transformers' DynamicCache: the exact block cache must not change a token.
     from transformers import AutoTokenizer
 
-    preset, model = _load(moe["llada2"])
+    preset, model = load_native(moe["llada2"])
     tokenizer = AutoTokenizer.from_pretrained(moe["llada2"])
     gen_length, block = 24, 8
     prompts = [tokenizer(t, add_special_tokens=False)["input_ids"] for t in ["Q: 2+2?", "Hello there, how are"]]
