@@ -70,6 +70,30 @@ def llada_tokenizer(vocab_size: int) -> Any:
     )
 
 
+def _build_random(out: Path, arch: str, vocab: int, seed: int, scale: float, **config: Any) -> Path:
+    """Save a random-weight transformers ``<arch>ForCausalLM`` with ``llada_tokenizer(vocab)`` to ``out`` once."""
+    if (out / "config.json").is_file():
+        return out
+    import transformers
+
+    tokenizer = llada_tokenizer(vocab)
+    torch.manual_seed(seed)
+    hidden = config["hidden_size"]
+    model = getattr(transformers, f"{arch}ForCausalLM")(getattr(transformers, f"{arch}Config")(
+        vocab_size=len(tokenizer), intermediate_size=int(hidden * 8 / 3) // 64 * 64,
+        pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id, tie_word_embeddings=False, **config,
+    ))
+    if scale != 1.0:
+        with torch.no_grad():  # larger weights give peaked, tie-free distributions (as tests/tiny_models.py)
+            for p in model.parameters():
+                p.mul_(scale)
+    tmp = out.with_name(out.name + f".tmp{os.getpid()}")  # concurrent builders never see a half-written folder
+    model.save_pretrained(tmp)
+    tokenizer.save_pretrained(tmp)
+    tmp.rename(out)
+    return out
+
+
 def build_llada_like(
     hidden: int = 512, layers: int = 8, vocab: int = 16384, heads: int = 8, kv_heads: int = 4,
     max_positions: int = 4096, seed: int = 0, out: Path | None = None,
@@ -79,28 +103,11 @@ def build_llada_like(
     Returns:
         The model folder (built once per shape, then reused).
     """
-    out = out or CACHE_DIR / f"llada_h{hidden}_l{layers}_v{vocab}_s{seed}"
-    if (out / "config.json").is_file():
-        return out
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    tokenizer = llada_tokenizer(vocab)
-    torch.manual_seed(seed)
-    config = LlamaConfig(
-        vocab_size=len(tokenizer), hidden_size=hidden, intermediate_size=int(hidden * 8 / 3) // 64 * 64,
-        num_hidden_layers=layers, num_attention_heads=heads, num_key_value_heads=kv_heads,
-        max_position_embeddings=max_positions, pad_token_id=tokenizer.pad_token_id,
-        eos_token_id=tokenizer.eos_token_id, tie_word_embeddings=False,
+    return _build_random(
+        out or CACHE_DIR / f"llada_h{hidden}_l{layers}_v{vocab}_s{seed}", "Llama", vocab, seed, 4.0,
+        hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=heads, num_key_value_heads=kv_heads,
+        max_position_embeddings=max_positions,
     )
-    model = LlamaForCausalLM(config)
-    with torch.no_grad():  # larger weights give peaked, tie-free distributions (as tests/tiny_models.py)
-        for p in model.parameters():
-            p.mul_(4.0)
-    tmp = out.with_name(out.name + f".tmp{os.getpid()}")
-    model.save_pretrained(tmp)
-    tokenizer.save_pretrained(tmp)
-    tmp.rename(out)
-    return out
 
 
 def build_sdar_like(
@@ -112,25 +119,11 @@ def build_sdar_like(
     For the block-causal benchmarks the engine is driven directly (``attention="block_causal"``), so the
     checkpoint needs no SDAR config of its own; the tokenizer is ``llada_tokenizer``'s.
     """
-    out = CACHE_DIR / f"qwen3_h{hidden}_l{layers}_v{vocab}_s{seed}"
-    if (out / "config.json").is_file():
-        return out
-    from transformers import Qwen3Config, Qwen3ForCausalLM
-
-    tokenizer = llada_tokenizer(vocab)
-    torch.manual_seed(seed)
-    config = Qwen3Config(
-        vocab_size=len(tokenizer), hidden_size=hidden, intermediate_size=int(hidden * 8 / 3) // 64 * 64,
-        num_hidden_layers=layers, num_attention_heads=heads, num_key_value_heads=kv_heads, head_dim=hidden // heads,
-        max_position_embeddings=max_positions, pad_token_id=tokenizer.pad_token_id,
-        eos_token_id=tokenizer.eos_token_id, tie_word_embeddings=False,
+    return _build_random(
+        CACHE_DIR / f"qwen3_h{hidden}_l{layers}_v{vocab}_s{seed}", "Qwen3", vocab, seed, 1.0,
+        hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=heads, num_key_value_heads=kv_heads,
+        head_dim=hidden // heads, max_position_embeddings=max_positions,
     )
-    model = Qwen3ForCausalLM(config)
-    tmp = out.with_name(out.name + f".tmp{os.getpid()}")
-    model.save_pretrained(tmp)
-    tokenizer.save_pretrained(tmp)
-    tmp.rename(out)
-    return out
 
 
 def embedded_model() -> Path | None:

@@ -300,22 +300,22 @@ class MDLMAdapter(LM):
             where = ", ".join(f"{batch[i].key[0]} doc {batch[i].key[1]}" for i in bad)
             raise FloatingPointError(f"NaN or infinite logits while decoding {where}; no output was recorded")
         canvas = result.canvas.cpu().tolist()
+        # Each row's answer ends at its first stop token (the trace keeps that token, the text does not).
+        stops = [next((i for i, t in enumerate(ids) if t in self.stop_ids), len(ids)) for ids in canvas]
         texts = []
-        for row, item in enumerate(batch):
-            ids = canvas[row]
-            stop = next((i for i, t in enumerate(ids) if t in self.stop_ids), None)
-            text = self.tokenizer.decode(ids[: len(ids) if stop is None else stop], skip_special_tokens=True)
+        for ids, stop, item in zip(canvas, stops, batch, strict=True):
+            text = self.tokenizer.decode(ids[:stop], skip_special_tokens=True)
             for term in item.until:
                 if term:
                     text = text.split(term)[0]
             texts.append(text)
         if recorder is not None and self._writer is not None:
-            self._writer.write_batch(self._trace_records(batch, settings, canvas, result, recorder))
+            self._writer.write_batch(self._trace_records(batch, settings, canvas, stops, result, recorder))
         return texts
 
     def _trace_records(
-        self, batch: list[_Request], settings: DecodingSettings, canvas: list[list[int]], result: Any,
-        recorder: TraceRecorder,
+        self, batch: list[_Request], settings: DecodingSettings, canvas: list[list[int]], stops: list[int],
+        result: Any, recorder: TraceRecorder,
     ) -> list[TraceRecord]:
         """One trace row per sample (trace-only work, kept apart so the benchmarks can time it)."""
         # One device-to-host copy per batch, not three per row.
@@ -327,8 +327,7 @@ class MDLMAdapter(LM):
         records = []
         for row, item in enumerate(batch):
             ids = canvas[row]
-            stop = next((i for i, t in enumerate(ids) if t in self.stop_ids), None)
-            n_tokens = len(ids) if stop is None else stop + 1
+            n_tokens = min(stops[row] + 1, len(ids))
             records.append(TraceRecord(
                 task_name=item.key[0],
                 doc_id=item.key[1],

@@ -42,6 +42,14 @@ def positions(attention_mask: torch.Tensor, length: int | None = None) -> tuple[
     return real, (real.long().cumsum(-1) - 1).clamp(min=0)
 
 
+def canvas_geometry(
+    attention_mask: torch.Tensor, length: int | None = None, attention_block: int | None = None
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """(real-token flags, positions, attention blocks or None) of a canvas, each [B, L] (see ``positions``)."""
+    real, position_ids = positions(attention_mask, length)
+    return real, position_ids, None if attention_block is None else position_ids // attention_block
+
+
 def block_ids(attention_mask: torch.Tensor, attention_block: int, length: int | None = None) -> torch.Tensor:
     """[B, L] attention block of each position: blocks of ``attention_block`` at ABSOLUTE positions.
 
@@ -49,7 +57,9 @@ def block_ids(attention_mask: torch.Tensor, attention_block: int, length: int | 
     each row's first real token, so a prompt's full blocks stay block-causal and its last partial block is
     shared with the first canvas tokens. Left padding is masked out separately.
     """
-    return positions(attention_mask, length)[1] // attention_block
+    blocks = canvas_geometry(attention_mask, length, attention_block)[2]
+    assert blocks is not None
+    return blocks
 
 
 def additive_mask(
@@ -86,17 +96,23 @@ def cache_keyword(model: Any) -> str | None:
     return next((name for name in ("cache", "past_key_values") if name in params), None)
 
 
-def check_cacheable(model: Any) -> None:
-    """Refuse models whose forward cannot take a KV cache, positions and a 4-D mask."""
+def check_cacheable(model: Any) -> str:
+    """Refuse models whose forward cannot take a KV cache, positions and a 4-D mask.
+
+    Returns:
+        The name under which the forward takes the cache (``cache_keyword``).
+    """
     params = inspect.signature(model.forward).parameters
+    keyword = cache_keyword(model)
     missing = [p for p in ("position_ids", "attention_mask") if p not in params]
-    if cache_keyword(model) is None:
+    if keyword is None:
         missing.insert(0, "cache (past_key_values)")
-    if missing:
+    if missing or keyword is None:
         raise ValueError(
             f"{type(model).__name__}.forward takes no {missing}: KV caches and block-causal attention need a "
             "decoder backbone (Llama, Qwen2, ...) that accepts a KV cache, position_ids and a 4-D mask"
         )
+    return keyword
 
 
 class CachedLogits:
@@ -119,8 +135,7 @@ class CachedLogits:
             mode: ``prefix``, ``dual`` or ``block_kv``.
             layout: The block layout of a block-causal model (``block_kv``), else None.
         """
-        check_cacheable(model)
-        self.cache_keyword = cache_keyword(model)
+        self.cache_keyword = check_cacheable(model)
         if mode not in ("prefix", "dual", "block_kv"):
             raise ValueError(f"unknown cache mode {mode!r}")
         if (mode == "block_kv") != (layout is not None):
@@ -140,9 +155,8 @@ class CachedLogits:
     def _resize(self, length: int) -> None:
         """Masks and positions for a canvas of ``length`` columns (the engine may widen it to a block boundary)."""
         self.length = length
-        self.real, self.position_ids = positions(self.attention_mask, length)
-        self.blocks = None if self.layout is None else block_ids(self.attention_mask, self.layout.attention_block,
-                                                                  length)
+        block = None if self.layout is None else self.layout.attention_block
+        self.real, self.position_ids, self.blocks = canvas_geometry(self.attention_mask, length, block)
 
     def __call__(self, canvas: torch.Tensor, start: int, end: int) -> torch.Tensor:
         """Logits predicting canvas[:, start:end]."""

@@ -202,9 +202,8 @@ def _draft(
     assert settings.gen_length and settings.block_length and settings.steps
     canvas, device = state.canvas, state.canvas.device
     total = canvas.shape[1]
-    gen_length, block_length = settings.gen_length, settings.block_length
-    num_blocks = -(-gen_length // block_length)  # nominal blocks (a row's first may be short, its last too)
-    steps_per_block = max(settings.steps // num_blocks, 1)
+    block_length = settings.block_length
+    steps_per_block = max(settings.steps // settings.num_blocks, 1)  # a row's first block may be short, its last too
     # Budget schedules finish a block in ``steps_per_block`` steps; a cap can hold them back, so they
     # then run until the block is done, as threshold-like schedules always do (each commits >= 1 token).
     budget = settings.schedule in BUDGET_SCHEDULES
@@ -251,7 +250,7 @@ def _draft(
                 break
             logits = logits_fn(canvas, start, total if settle else end)
             state.finite &= _all_finite(logits) | ~active
-            candidates, confidence, probability = _propose(logits[:, : hi - lo], settings, special, rule, generators)
+            candidates, confidence, probs = _propose(logits[:, : hi - lo], settings, special, rule, generators)
             confidence = torch.where(masked, confidence, float("-inf"))
             sorted_conf, order = torch.sort(confidence, dim=-1, descending=True, stable=True)
             if settings.alg_temp > 0:
@@ -274,11 +273,13 @@ def _draft(
             if ar_first is not None and step == 0:
                 commit = torch.where(ar_first.any(-1, keepdim=True), ar_first, commit)
                 if settings.temperature > 0:  # the reference takes that token by argmax even when sampling
-                    greedy = logits[:, : hi - lo].float().index_fill(-1, _ids(special.mask_id, device), -torch.inf)
+                    greedy = logits[:, : hi - lo].float().clone()  # never write into the model's logits
+                    greedy[..., special.mask_id] = -torch.inf
                     candidates = torch.where(ar_first, greedy.argmax(-1), candidates)
             old = canvas[:, start:end]
             if editing:
                 assert settings.editing_threshold is not None
+                probability = probs.gather(-1, candidates.unsqueeze(-1)).squeeze(-1)  # only editing needs it
                 edits = (in_block & ~masked & ~state.filled[:, lo:hi] & active.unsqueeze(1)
                          & (probability > settings.editing_threshold) & (candidates != old))
                 block_done |= active & ~has_mask & ~edits.any(-1)  # a pass that changes nothing ends the block
@@ -320,10 +321,6 @@ def _observe(
         return
     keep = state.gen_length - lo
     observer.on_commit(state.row_step, lo, commit[:, :keep], old[:, :keep], new[:, :keep])
-
-
-def _ids(token: int, device: torch.device) -> torch.Tensor:
-    return torch.tensor([token], dtype=torch.long, device=device)
 
 
 def _stop_ids(special: SpecialTokens, device: torch.device) -> torch.Tensor:
@@ -465,7 +462,7 @@ def _propose(
     rule: Callable[..., torch.Tensor],
     generators: list[torch.Generator] | None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Candidate token, its confidence and its probability at every position of the block."""
+    """Candidate token and its confidence at every position of the block, and the distribution ([..., V])."""
     logits = logits.float()
     # A masked-diffusion model must never leave a committed position masked.
     logits[..., special.mask_id] = float("-inf")
@@ -490,8 +487,7 @@ def _propose(
         assert generators is not None
         return torch.stack([torch.rand(logits.shape[1], generator=g, device=logits.device) for g in generators])
 
-    probability = probs.gather(-1, candidates.unsqueeze(-1)).squeeze(-1)
-    return candidates, rule(probs, candidates, uniform_noise), probability
+    return candidates, rule(probs, candidates, uniform_noise), probs
 
 
 class TraceRecorder:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -23,9 +24,10 @@ def bidirectional_logits_fn(model: Any, attention_mask: torch.Tensor, shifted: b
     """
     from transformers.masking_utils import create_bidirectional_mask
 
+    from model_adapters._cache import positions
+
     batch, length = attention_mask.shape
-    # Counting positions from each row's first real token makes left padding invisible to RoPE.
-    position_ids = (attention_mask.long().cumsum(-1) - 1).clamp(min=0)
+    _, position_ids = positions(attention_mask)
     placeholder = torch.empty(batch, length, 0, dtype=model.dtype, device=attention_mask.device)
     # A 4-D mask is used as given, so decoder backbones (Llama, Qwen2) attend both ways.
     mask = create_bidirectional_mask(
@@ -43,17 +45,20 @@ def bidirectional_logits_fn(model: Any, attention_mask: torch.Tensor, shifted: b
         extra["use_cache"] = False
 
     def logits_fn(canvas: torch.Tensor, start: int, end: int) -> torch.Tensor:
-        lo, hi = (start - 1, end - 1) if shifted else (start, end)
-        keep = slice(max(lo, 0), hi)
         if can_slice:
-            logits = model(canvas, logits_to_keep=keep, **extra).logits
-        else:
-            logits = model(canvas, **extra).logits[:, keep]
-        if lo < 0:  # position 0 of a shifted model has no left neighbour: reuse its own logits (as Dream does)
-            logits = torch.cat([logits[:, :1], logits], dim=1)
-        return logits
+            return _window_logits(lambda keep: model(canvas, logits_to_keep=keep, **extra).logits, start, end, shifted)
+        return _window_logits(lambda keep: model(canvas, **extra).logits[:, keep], start, end, shifted)
 
     return logits_fn
+
+
+def _window_logits(call: Callable[[slice], torch.Tensor], start: int, end: int, shifted: bool) -> torch.Tensor:
+    """Logits predicting canvas[:, start:end] from ``call(positions to keep)``, for either logits convention."""
+    lo, hi = (start - 1, end - 1) if shifted else (start, end)
+    logits = call(slice(max(lo, 0), hi))
+    if lo < 0:  # position 0 of a shifted model has no left neighbour: reuse its own logits (as Dream does)
+        logits = torch.cat([logits[:, :1], logits], dim=1)
+    return logits
 
 
 class BlockCausalLogits:
@@ -77,25 +82,22 @@ class BlockCausalLogits:
         self.length = -1
 
     def _resize(self, length: int) -> None:
-        from model_adapters._cache import additive_mask, block_ids, positions
+        from model_adapters._cache import additive_mask, canvas_geometry
 
         self.length = length
-        real, self.position_ids = positions(self.attention_mask, length)
+        real, self.position_ids, blocks = canvas_geometry(self.attention_mask, length, self.layout.attention_block)
         pos = torch.arange(length, device=real.device)
-        blocks = block_ids(self.attention_mask, self.layout.attention_block, length)
         self.mask = additive_mask(real, pos, pos, torch.ones_like(pos, dtype=torch.bool), blocks, self.model.dtype)
 
     def __call__(self, canvas: torch.Tensor, start: int, end: int) -> torch.Tensor:
         """Logits predicting canvas[:, start:end]."""
         if canvas.shape[1] != self.length:  # the engine may widen the canvas to a block boundary
             self._resize(canvas.shape[1])
-        lo, hi = (start - 1, end - 1) if self.shifted else (start, end)
-        keep = slice(max(lo, 0), hi)
-        logits = self.model(canvas, attention_mask=self.mask, position_ids=self.position_ids, logits_to_keep=keep,
-                            use_cache=False).logits
-        if lo < 0:
-            logits = torch.cat([logits[:, :1], logits], dim=1)
-        return logits
+        return _window_logits(
+            lambda keep: self.model(canvas, attention_mask=self.mask, position_ids=self.position_ids,
+                                    logits_to_keep=keep, use_cache=False).logits,
+            start, end, self.shifted,
+        )
 
 
 def block_layout(attention_mask: torch.Tensor, prompt_len: int, attention_block: int) -> BlockLayout:

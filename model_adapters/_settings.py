@@ -84,6 +84,12 @@ class DecodingSettings:
     """Fast-dLLM v2: the first token of each attention block, predicted from the finished previous block, is
     committed alone (argmax) at the block's first step, before the threshold rule (block-causal, shifted)."""
 
+    @property
+    def num_blocks(self) -> int:
+        """Nominal decoding blocks over the canvas, the last one possibly shorter (needs both lengths set)."""
+        assert self.gen_length and self.block_length
+        return -(-self.gen_length // self.block_length)
+
     @classmethod
     def field_names(cls) -> frozenset[str]:
         """Names accepted as decoding keys in model_args and gen_kwargs."""
@@ -117,8 +123,9 @@ class DecodingSettings:
         block_length = self.block_length or gen_length
         # One step per block position, as every reference counts its steps per block; a block longer than the
         # whole generation gets gen_length steps (LLaDA2.0's generate caps them so).
-        steps = self.steps or -(-gen_length // block_length) * min(block_length, gen_length)
-        resolved = dataclasses.replace(self, gen_length=gen_length, block_length=block_length, steps=steps)
+        resolved = dataclasses.replace(self, gen_length=gen_length, block_length=block_length)
+        if not self.steps:
+            resolved = dataclasses.replace(resolved, steps=resolved.num_blocks * min(block_length, gen_length))
         resolved.validate()
         return resolved
 
@@ -134,9 +141,8 @@ class DecodingSettings:
                 raise ValueError(f"{name} must be a positive integer, got {value}")
         if self.gen_length and self.block_length:
             # (Divisibility is checked per attention in ``validate_for``: block-causal families take any length.)
-            blocks = -(-self.gen_length // self.block_length)
-            if self.steps and self.schedule in BUDGET_SCHEDULES and self.steps % blocks:
-                raise ValueError(f"steps={self.steps} must be a multiple of the number of blocks ({blocks})")
+            if self.steps and self.schedule in BUDGET_SCHEDULES and self.steps % self.num_blocks:
+                raise ValueError(f"steps={self.steps} must be a multiple of the number of blocks ({self.num_blocks})")
         if self.schedule in THRESHOLD_SCHEDULES and self.threshold is None:
             raise ValueError(f"schedule={self.schedule!r} needs threshold=<value in (0, 1]>")
         if self.threshold is not None and not 0.0 < self.threshold <= 1.0:

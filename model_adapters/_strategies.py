@@ -139,7 +139,7 @@ def strictly_above_threshold(plan: StepPlan) -> torch.Tensor:
 
 @transfer_schedule("threshold_count")
 def threshold_or_scheduled_count(plan: StepPlan) -> torch.Tensor:
-    """SDAR's ``low_confidence_dynamic``, also LLaDA2's and Fast-dLLM v2's commit rule.
+    """SDAR's ``low_confidence_dynamic``, also LLaDA2.0's commit rule.
 
     Every candidate strictly above the threshold when they number at least this step's scheduled count,
     else that many of the most confident. The scheduled count spreads the nominal block length over the
