@@ -152,7 +152,8 @@ def setting_label(setting: dict[str, Any]) -> str:
     setting = dict(setting)
     if isinstance(setting.get("decoding"), dict) and isinstance(setting.get("gen_kwargs"), dict):
         # gen_kwargs override the run-wide decoding settings per request: show each key once.
-        setting["decoding"] = {**setting["decoding"], **setting.pop("gen_kwargs")}
+        setting["decoding"] = _merged_decoding(setting)
+        del setting["gen_kwargs"]
     for key, value in sorted(setting.items()):
         if isinstance(value, dict):
             parts.extend(f"{k}={v}" for k, v in sorted(value.items()) if v is not None)  # unset options
@@ -176,7 +177,8 @@ def distinguishing_labels(rows: list[tuple[str, dict[str, Any]]]) -> list[str]:
     That is ``schedule`` and the decoding keys whose values differ between this model's rows; rows without
     decoding settings keep ``setting_label``.
     """
-    decodings = [_merged_decoding(setting) for _, setting in rows]
+    # Only rows with the adapter's decoding settings (mdlm) are shortened; gen_kwargs alone (hf) stay whole.
+    decodings = [_merged_decoding(setting) if isinstance(setting.get("decoding"), dict) else {} for _, setting in rows]
     labels = []
     for (model, setting), decoding in zip(rows, decodings, strict=True):
         if not decoding:
