@@ -23,6 +23,7 @@ from typing import Protocol
 
 import torch
 
+from model_adapters._sampling import SAMPLERS
 from model_adapters._settings import DecodingSettings
 from model_adapters._strategies import BUDGET_SCHEDULES, CONFIDENCE_RULES, TRANSFER_SCHEDULES, StepPlan
 
@@ -462,31 +463,23 @@ def _propose(
     rule: Callable[..., torch.Tensor],
     generators: list[torch.Generator] | None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Candidate token and its confidence at every position of the block, and the distribution ([..., V])."""
+    """Candidate token and its confidence at every position of the block, and the distribution ([..., V]).
+
+    The family's sampler (``_sampling.py``) decides how temperature, top-p and top-k shape both.
+    """
     logits = logits.float()
-    # A masked-diffusion model must never leave a committed position masked.
-    logits[..., special.mask_id] = float("-inf")
-    if settings.logits_eos_inf and special.eos_id is not None:
-        logits[..., special.eos_id] = float("-inf")
-    if settings.temperature > 0:
+
+    def gumbel() -> torch.Tensor:
         assert generators is not None
         uniform = torch.stack([torch.rand(logits.shape[1:], generator=g, device=logits.device, dtype=torch.float64)
                                for g in generators])
-        gumbel = -torch.log(-torch.log(uniform.clamp_min(1e-300)))
-        candidates = (logits.double() / settings.temperature + gumbel).argmax(-1)
-    else:
-        candidates = logits.argmax(-1)
-    if settings.confidence_eos_eot_inf:
-        logits = logits.clone()
-        for token in (special.eos_id, special.eot_id):
-            if token is not None:
-                logits[..., token] = float("-inf")
-    probs = torch.softmax(logits, dim=-1)
+        return -torch.log(-torch.log(uniform.clamp_min(1e-300)))
 
     def uniform_noise() -> torch.Tensor:
         assert generators is not None
         return torch.stack([torch.rand(logits.shape[1], generator=g, device=logits.device) for g in generators])
 
+    candidates, probs = SAMPLERS[settings.sampler](logits, settings, special, gumbel)
     return candidates, rule(probs, candidates, uniform_noise), probs
 
 

@@ -54,7 +54,13 @@ class DecodingSettings:
     max_per_step: int | None = None
     """Cap on tokens committed per step by any schedule."""
     temperature: float = 0.0
-    """Gumbel-max sampling temperature; 0 is greedy argmax."""
+    """Sampling temperature; 0 is greedy argmax. How it enters candidates and confidences is the sampler's."""
+    top_p: float = 1.0
+    """Nucleus filter before sampling, in (0, 1] (1: off); only samplers whose reference has one take it."""
+    top_k: int = 0
+    """Keep the k most likely tokens before sampling (0: off); only samplers whose reference has one take it."""
+    sampler: str = "llada"
+    """Which reference's arithmetic turns logits into candidates and confidences (see ``SAMPLERS``)."""
     logits_eos_inf: bool = False
     """Forbid EOS as a candidate token (LLaDA reference option)."""
     confidence_eos_eot_inf: bool = False
@@ -151,7 +157,24 @@ class DecodingSettings:
             raise ValueError("schedule='factor' needs factor=<positive value>")
         if self.temperature < 0:
             raise ValueError(f"temperature must be >= 0, got {self.temperature}")
+        self._validate_sampler()
         self._validate_extensions()
+
+    def _validate_sampler(self) -> None:
+        """The sampler exists and takes the options asked of it."""
+        from model_adapters._sampling import FILTERING_SAMPLERS, SAMPLERS
+
+        if self.sampler not in SAMPLERS:
+            raise ValueError(f"unknown sampler {self.sampler!r}; choose from {sorted(SAMPLERS)}")
+        if not 0.0 < self.top_p <= 1.0:
+            raise ValueError(f"top_p must be in (0, 1], got {self.top_p}")
+        if self.top_k < 0:
+            raise ValueError(f"top_k must be >= 0 (0: off), got {self.top_k}")
+        if (self.top_p < 1.0 or self.top_k > 0) and self.sampler not in FILTERING_SAMPLERS:
+            raise ValueError(f"sampler={self.sampler!r} has no top-p / top-k in its reference; "
+                             f"use one of {sorted(FILTERING_SAMPLERS)}")
+        if self.confidence_eos_eot_inf and self.sampler != "llada":
+            raise ValueError("confidence_eos_eot_inf is LLaDA's option; it needs sampler='llada'")
 
     def _validate_extensions(self) -> None:
         """Checks of the Dream, cache, early-stop and edit settings."""

@@ -16,7 +16,7 @@ DREAM = register_family(
         attention="bidirectional",
         # diffusion_generate as the authors evaluate: one canvas, steps = tokens, alg="entropy",
         # linspace(1, 1e-3) timestep transfer counts, alg_temp 0, greedy.
-        defaults={"remasking": "entropy", "schedule": "dream", "temperature": 0.0, "alg_temp": 0.0},
+        defaults={"remasking": "entropy", "schedule": "dream", "temperature": 0.0, "alg_temp": 0.0, "sampler": "dream"},
         loader=load_dream,
         description="Dream-v0 7B Base/Instruct, Dream-Coder (reference: Dream-org/Dream diffusion_generate)",
     )

@@ -20,7 +20,7 @@ FAST_DLLM_V2 = register_family(
         # most confident), greedy; a block's first token is the previous block's argmax prediction, and a
         # row ends once a block holds its stop token (here checked per sub-block: same answer, fewer passes).
         defaults={"block_length": 8, "schedule": "threshold_strict", "threshold": 0.95, "temperature": 0.0,
-                  "ar_block_start": True, "early_stop": "eos_block"},
+                  "sampler": "sdar", "ar_block_start": True, "early_stop": "eos_block"},
         loader=load_fast_dllm_v2,
         description="Efficient-Large-Model/Fast_dLLM_v2_7B (reference: NVlabs Fast-dLLM v2 batch_sample)",
     )

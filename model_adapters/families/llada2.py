@@ -5,7 +5,7 @@ from model_adapters._preset import FamilyPreset, register_family
 
 _LLADA2_DEFAULTS = {
     "block_length": 32, "schedule": "threshold_count", "threshold": 0.95, "remasking": "low_confidence",
-    "temperature": 0.0, "early_stop": "eos_block",
+    "temperature": 0.0, "early_stop": "eos_block", "sampler": "sdar",
 }
 
 LLADA2 = register_family(

@@ -19,7 +19,7 @@ SDAR = register_family(
         # decoded first), 4 denoising steps per block, low_confidence_dynamic with threshold 0.9 (every token
         # strictly above it, else the scheduled count), greedy, KV cache over finished blocks.
         defaults={"block_length": 4, "schedule": "threshold_count", "threshold": 0.9, "remasking": "low_confidence",
-                  "temperature": 0.0, "cache": "block_kv"},
+                  "temperature": 0.0, "cache": "block_kv", "sampler": "sdar"},
         loader=load_sdar,
         description="SDAR-{1.7B,4B,8B}-Chat, SDAR-30B-A3B, TraDo-{4B,8B}-Instruct (reference: JetLM/SDAR generate)",
     )

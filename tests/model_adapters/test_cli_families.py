@@ -52,27 +52,6 @@ def checkpoints(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {name: build_native(name, root / name) for name in names}
 
 
-def _without_mask(logits: torch.Tensor, mask_id: int) -> torch.Tensor:
-    # The engine never proposes the mask (a trained model gives it no mass) and takes its softmax without it;
-    # the references include it, and tiny random weights give it some: removing it makes the shared
-    # precondition exact, so the comparison is about the algorithm.
-    logits = logits.clone()
-    logits[..., mask_id] = float("-inf")
-    return logits
-
-
-class _MaskFreeModel:
-    """A model whose ``.logits`` never propose the mask (for the LLaDA reference, which calls the model)."""
-
-    def __init__(self, model: Any, mask_id: int) -> None:
-        self.model, self.mask_id = model, mask_id
-
-    def __call__(self, x: torch.Tensor, **kwargs: Any) -> Any:
-        out = self.model(x, **kwargs)
-        out.logits = _without_mask(out.logits, self.mask_id)
-        return out
-
-
 def _reference(family: str, model: Any, prompt: torch.Tensor, settings: DecodingSettings, mask_id: int,
                eos_id: int) -> list[int]:
     """The family's reference decode of one unpadded prompt [1, P]: its ``gen_length`` generated token ids."""
@@ -82,11 +61,11 @@ def _reference(family: str, model: Any, prompt: torch.Tensor, settings: Decoding
     steps_per_block = settings.steps // math.ceil(gen / block)
 
     def forward(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        return _without_mask(model(x, attention_mask=mask, position_ids=torch.arange(x.shape[1])[None]).logits,
-                             mask_id)
+        # The model's own logits: every reference, like the engine, keeps the mask's mass in its softmax.
+        return model(x, attention_mask=mask, position_ids=torch.arange(x.shape[1])[None]).logits
 
     if family in ("llada", "llada_moe"):
-        out = reference_generate(_MaskFreeModel(model, mask_id), prompt, torch.ones_like(prompt), settings.steps, gen,
+        out = reference_generate(model, prompt, torch.ones_like(prompt), settings.steps, gen,
                                  block, mask_id)
         return out[0].tolist()
     if family == "dream":
