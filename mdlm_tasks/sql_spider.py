@@ -4,8 +4,14 @@ The ``xlangai/spider`` dataset carries questions and gold SQL but no databases. 
 found, in this order: in ``$MDLM_SPIDER_DIR`` (the unpacked official Spider release, the
 folder holding ``database/<db_id>/<db_id>.sqlite``); in this package's cache; or fetched
 once from the ``HAL-9001/spider-databases`` re-host of the official zip, checked against
-its published SHA-256 and unpacked into the cache. Queries run read-only, with ``ATTACH``
-refused and a time budget, in this process.
+the SHA-256 of the official archive and unpacked into the cache. Queries run read-only,
+with ``ATTACH`` refused and a time budget, in this process.
+
+The official release is ``spider_data.zip`` on Google Drive (:data:`SPIDER_OFFICIAL_URL`,
+linked from https://yale-lily.github.io/spider). The pinned SHA-256 is the re-host's, and
+it is the digest (and 205,800,266 bytes the size) that several unrelated projects record
+for their own downloads of that official file; it was not checked here against a download
+of the official file (no access to Google Drive from where this was written).
 """
 
 from __future__ import annotations
@@ -39,6 +45,8 @@ SPIDER_DIR_ENV = "MDLM_SPIDER_DIR"
 SPIDER_MIRROR = ("HAL-9001/spider-databases", "spider_data.zip",
                  "00636695dabed6b5f4b8328a16b13e069a2f16591d5efcce57660669c85b121b")
 """Hub dataset repo, file and SHA-256 of the official Spider zip (its card states the hash)."""
+SPIDER_OFFICIAL_URL = "https://drive.google.com/file/d/1403EGqzIDoHMdQF4c9Bkyl7dZLZ5Wt6J/view"
+"""The official ``spider_data.zip`` (Google Drive, linked from the Spider page); same SHA-256 as the re-host."""
 _TIME_BUDGET_S = 10.0
 
 
@@ -87,7 +95,8 @@ def spider_root() -> Path:
     except Exception as error:  # offline, hub unreachable, repo gone
         raise FileNotFoundError(
             "mdlm_spider needs the Spider databases, which the xlangai/spider dataset does not ship, and "
-            f"fetching {repo}/{filename} failed ({error}). Download the official Spider release, unpack it "
+            f"fetching {repo}/{filename} failed ({error}). Download the official Spider release "
+            f"({SPIDER_OFFICIAL_URL}), check its SHA-256 is {sha256}, unpack it "
             f"and set {SPIDER_DIR_ENV} to the folder that holds database/."
         ) from error
     return unpack_spider_zip(archive, cache, sha256)
