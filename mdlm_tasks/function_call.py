@@ -3,7 +3,9 @@
 Accepted answer forms (inside a fenced block or bare): Python calls,
 ``[f(a=1), g(b="x")]`` or one call per line; JSON objects ``{"name": ..., "arguments": {...}}``
 (``parameters`` also accepted, and ``arguments`` may be a JSON string), lists of them,
-``{"f": {...}}``, and Hermes/Qwen ``<tool_call>...</tool_call>`` tags.
+``{"f": {...}}``, and Hermes/Qwen ``<tool_call>...</tool_call>`` tags. Calls written inside
+reasoning (``<think>...</think>``, see :func:`mdlm_tasks.answers.strip_reasoning`) are drafts
+and are not read.
 
 Matching follows BFCL's AST checker: the function name must match; every argument given
 must exist in the gold call and equal one of its possible values (strings compared after
@@ -20,9 +22,10 @@ import json
 import re
 from typing import Any
 
+from mdlm_tasks.answers import strip_reasoning
 from mdlm_tasks.code_extract import extract_code
 
-__all__ = ["FunctionCall", "calls_match", "parse_function_calls"]
+__all__ = ["FunctionCall", "calls_match", "parse_function_calls", "resolve_names"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,9 +81,10 @@ def _from_python(text: str, positional: dict[str, list[str]]) -> list[FunctionCa
         if name is None:
             return None
         arguments = {kw.arg: _literal(kw.value) for kw in node.keywords if kw.arg is not None}
-        for param, arg in zip(positional.get(name, []), node.args, strict=False):
+        order = positional.get(name) or positional.get(name.rsplit(".", 1)[-1], [])
+        for param, arg in zip(order, node.args, strict=False):
             arguments.setdefault(param, _literal(arg))
-        if len(node.args) > len(positional.get(name, [])):
+        if len(node.args) > len(order):
             return None
         calls.append(FunctionCall(name, arguments))
     return calls or None
@@ -127,6 +131,7 @@ def parse_function_calls(text: str, positional: dict[str, list[str]] | None = No
         The calls in the order written, or None when the answer holds no parsable call.
     """
     positional = positional or {}
+    text = strip_reasoning(text)
     tagged = _TOOL_CALL.findall(text)
     if tagged:
         calls = [_from_json(chunk) for chunk in tagged]
@@ -138,6 +143,32 @@ def parse_function_calls(text: str, positional: dict[str, list[str]] | None = No
             if calls:
                 return calls
     return None
+
+
+def resolve_names(calls: list[FunctionCall] | None, offered: list[str]) -> list[FunctionCall] | None:
+    """Name each call after the offered function it means when it qualifies it with a module.
+
+    A schema names ``searchCPE``; a model that knows the library writes ``nvdlib.searchCPE``.
+    A dotted name that is not offered itself but whose last part is exactly one offered name
+    is that function. Names that are offered, or unknown, are left as written.
+
+    Args:
+        calls: Parsed calls (None passes through).
+        offered: Names of the functions the prompt offered.
+
+    Returns:
+        The calls, renamed where needed.
+    """
+    if calls is None:
+        return None
+    names = set(offered)
+    resolved = []
+    for call in calls:
+        tail = call.name.rsplit(".", 1)[-1]
+        if call.name not in names and "." in call.name and tail in names:
+            call = FunctionCall(tail, call.arguments)
+        resolved.append(call)
+    return resolved
 
 
 def _standardize(text: str) -> str:

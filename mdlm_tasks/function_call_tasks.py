@@ -12,7 +12,7 @@ import ast
 import json
 from typing import Any
 
-from mdlm_tasks.function_call import calls_match, parse_function_calls
+from mdlm_tasks.function_call import calls_match, parse_function_calls, resolve_names
 
 __all__ = [
     "BFCL_REPO",
@@ -146,5 +146,5 @@ def function_call_process_results(doc: dict[str, Any], results: list[str]) -> di
     """Score 1 when the parsed calls AST-match the gold calls (unordered for parallel tasks)."""
     functions = json.loads(doc["functions"])
     positional = {f["name"]: list(f.get("parameters", {}).get("properties", {})) for f in functions}
-    calls = parse_function_calls(results[0], positional)
+    calls = resolve_names(parse_function_calls(results[0], positional), list(positional))
     return {"acc": float(calls_match(calls, json.loads(doc["ground_truth"])))}

@@ -4,8 +4,14 @@ The ``xlangai/spider`` dataset carries questions and gold SQL but no databases. 
 found, in this order: in ``$MDLM_SPIDER_DIR`` (the unpacked official Spider release, the
 folder holding ``database/<db_id>/<db_id>.sqlite``); in this package's cache; or fetched
 once from the ``HAL-9001/spider-databases`` re-host of the official zip, checked against
-its published SHA-256 and unpacked into the cache. Queries run read-only, with ``ATTACH``
-refused and a time budget, in this process.
+the SHA-256 of the official archive and unpacked into the cache. Queries run read-only,
+with ``ATTACH`` refused and a time budget, in this process.
+
+The official release is ``spider_data.zip`` on Google Drive (:data:`SPIDER_OFFICIAL_URL`,
+linked from https://yale-lily.github.io/spider). The pinned SHA-256 is the re-host's, and
+it is the digest (and 205,800,266 bytes the size) that several unrelated projects record
+for their own downloads of that official file; it was not checked here against a download
+of the official file (no access to Google Drive from where this was written).
 """
 
 from __future__ import annotations
@@ -22,10 +28,12 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from mdlm_tasks.answers import strip_reasoning
 from mdlm_tasks.code_extract import extract_code
 
 __all__ = [
     "execution_match",
+    "same_results",
     "spider_database",
     "spider_doc_to_text",
     "spider_process_results",
@@ -37,6 +45,8 @@ SPIDER_DIR_ENV = "MDLM_SPIDER_DIR"
 SPIDER_MIRROR = ("HAL-9001/spider-databases", "spider_data.zip",
                  "00636695dabed6b5f4b8328a16b13e069a2f16591d5efcce57660669c85b121b")
 """Hub dataset repo, file and SHA-256 of the official Spider zip (its card states the hash)."""
+SPIDER_OFFICIAL_URL = "https://drive.google.com/file/d/1403EGqzIDoHMdQF4c9Bkyl7dZLZ5Wt6J/view"
+"""The official ``spider_data.zip`` (Google Drive, linked from the Spider page); same SHA-256 as the re-host."""
 _TIME_BUDGET_S = 10.0
 
 
@@ -85,7 +95,8 @@ def spider_root() -> Path:
     except Exception as error:  # offline, hub unreachable, repo gone
         raise FileNotFoundError(
             "mdlm_spider needs the Spider databases, which the xlangai/spider dataset does not ship, and "
-            f"fetching {repo}/{filename} failed ({error}). Download the official Spider release, unpack it "
+            f"fetching {repo}/{filename} failed ({error}). Download the official Spider release "
+            f"({SPIDER_OFFICIAL_URL}), check its SHA-256 is {sha256}, unpack it "
             f"and set {SPIDER_DIR_ENV} to the folder that holds database/."
         ) from error
     return unpack_spider_zip(archive, cache, sha256)
@@ -144,29 +155,80 @@ def _run(path: Path, query: str) -> list[tuple[Any, ...]] | None:
         return None
 
 
-def _normalise(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    return [tuple(round(v, 6) if isinstance(v, float) else v for v in row) for row in rows]
+_LITERAL = re.compile(r"'(?:''|[^'])*'|\"(?:\"\"|[^\"])*\"")
+
+
+def _without_distinct(query: str) -> str:
+    """``query`` with the keyword DISTINCT removed outside string literals (Spider's default)."""
+    parts = _LITERAL.split(query)
+    literals = _LITERAL.findall(query)
+    kept = [re.sub(r"\bdistinct\b", "", part, flags=re.IGNORECASE) for part in parts]
+    return "".join(part + (literals[i] if i < len(literals) else "") for i, part in enumerate(kept))
+
+
+def _prepare(query: str) -> str:
+    # Spider's evaluator joins split comparison operators ("> =") and, unless told to keep
+    # it, drops DISTINCT from both queries before running them.
+    query = query.replace("> =", ">=").replace("< =", "<=").replace("! =", "!=")
+    return _without_distinct(query)
+
+
+def _column_orders(gold: list[tuple[Any, ...]], got: list[tuple[Any, ...]]) -> list[tuple[int, ...]]:
+    """Every assignment of ``got``'s columns to ``gold``'s whose value multisets agree column by column."""
+    width = len(gold[0])
+    gold_columns = [collections.Counter(row[i] for row in gold) for i in range(width)]
+    got_columns = [collections.Counter(row[j] for row in got) for j in range(width)]
+    fits = [[j for j in range(width) if got_columns[j] == gold_columns[i]] for i in range(width)]
+    orders: list[tuple[int, ...]] = []
+
+    def extend(prefix: tuple[int, ...]) -> None:
+        if len(prefix) == width:
+            orders.append(prefix)
+            return
+        for j in fits[len(prefix)]:
+            if j not in prefix:
+                extend((*prefix, j))
+
+    extend(())
+    return orders
+
+
+def same_results(gold: list[tuple[Any, ...]], got: list[tuple[Any, ...]], ordered: bool) -> bool:
+    """Whether two query results denote the same table, as Spider's execution match decides.
+
+    The tables match when some order of ``got``'s columns makes its rows equal to ``gold``'s:
+    as a multiset of rows, or as a sequence when ``ordered`` (the gold query sorts). Two
+    empty results match; different row or column counts never do. Values compare exactly.
+    """
+    if not gold or not got:
+        return not gold and not got
+    if len(gold) != len(got) or len(gold[0]) != len(got[0]):
+        return False
+    for order in _column_orders(gold, got):
+        moved = [tuple(row[j] for j in order) for row in got]
+        if (moved == gold) if ordered else (collections.Counter(moved) == collections.Counter(gold)):
+            return True
+    return False
 
 
 def execution_match(path: Path, predicted: str, gold: str) -> bool:
-    """Whether two queries return the same rows on the database at ``path``.
+    """Whether two queries return the same table on the database at ``path`` (see :func:`same_results`).
 
-    Rows are compared as a multiset, or in order when the gold query has ``ORDER BY``.
-    A predicted query that fails (syntax, runtime error, over the time budget) never matches.
+    Both queries lose DISTINCT first, as in Spider's evaluation; rows are compared in order
+    only when the gold query has ``ORDER BY``. A predicted query that fails (syntax, runtime
+    error, over the time budget) never matches.
     """
+    gold, predicted = _prepare(gold), _prepare(predicted)
     want = _run(path, gold)
     got = _run(path, predicted)
     if want is None or got is None:
         return False
-    want, got = _normalise(want), _normalise(got)
-    if re.search(r"\border\s+by\b", gold, re.IGNORECASE):
-        return got == want
-    return collections.Counter(got) == collections.Counter(want)
+    return same_results(want, got, ordered=bool(re.search(r"\border\s+by\b", gold, re.IGNORECASE)))
 
 
 def spider_process_results(doc: dict[str, Any], results: list[str]) -> dict[str, float]:
     """Score 1 when the answer's SQL returns the gold query's rows."""
-    predicted = extract_code(results[0], "sql").strip().rstrip(";").strip()
+    predicted = extract_code(strip_reasoning(results[0]), "sql").strip().rstrip(";").strip()
     if not predicted:
         return {"acc": 0.0}
     return {"acc": float(execution_match(spider_database(doc["db_id"]), predicted, doc["query"]))}

@@ -13,13 +13,26 @@ from mdlm_tasks.answers._text import after_last_marker, as_text, boxed_contents,
 
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:/\d+)?|-?\.\d+")
 _UNITS_TEXT = re.compile(r"\\(?:text|textbf|mathrm|mbox)\s*\{([^{}]*)\}")
+# A quantity: an optional currency sign, one number, optional unit words ("dollars", "eggs per
+# day", "%"). A connective or math after the number ("3 and 4", "2 x 5", "2\\sqrt{2}", "6 - 2")
+# means the text is more than a quantity.
+_QUANTITY = re.compile(
+    r"\s*(?P<currency>\\?\$|[€£¥₹]|(?:USD|Rs\.?)\s*)?\s*"
+    r"(?P<number>-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:/\d+)?)"
+)
+_CONNECTIVE = r"(?:and|or|to|x|times|plus|minus|over|divided|by|because|since|which|so|as|is|are|than)\b"
+_UNIT = re.compile(rf"\s*(?:\\?%|(?!{_CONNECTIVE})[^\W\d_][\w'’-]*(?:\s+(?!{_CONNECTIVE})[^\W\d_][\w'’-]*)*)")
+# After a currency or a unit the quantity may go on with a clause: "18 dollars, since 9 x 2 = 18".
+_CLAUSE = re.compile(r"\s*(?:[,;:(]|\.\s|\s[–—-]\s|(?:because|since|which|so|as|than|per)\b)", re.IGNORECASE)
 
 
 def extract_math_answer(response: object) -> str | None:
     r"""The final answer a response gives.
 
     The last ``\boxed{}`` wins; otherwise the segment after the last answer marker
-    ("The answer is 42."); otherwise the last number in the text.
+    ("The answer is 42."), reduced to its number when it is a quantity with a currency
+    or a unit ("The answer is $1,234.50", "18 eggs per day"); otherwise the last number in
+    the text, as lm-eval's GSM8K ``flexible-extract`` takes it.
 
     Args:
         response: The model's generation (non-strings never raise).
@@ -37,10 +50,37 @@ def extract_math_answer(response: object) -> str | None:
         inline = re.fullmatch(r"\$+(.+?)\$+", segment)
         if inline:
             return inline.group(1).strip()
+        quantity = unit_number(segment)
+        if quantity is not None:
+            return quantity
         if segment:
             return segment
     numbers = _NUMBER.findall(text)
     return numbers[-1] if numbers else None
+
+
+def unit_number(text: str) -> str | None:
+    """The number of a quantity written with a currency or unit ("$18", "18 dollars", "25%").
+
+    Args:
+        text: An answer segment.
+
+    Returns:
+        The number as written (commas kept), or ``None`` when ``text`` is not one quantity.
+    """
+    text = _UNITS_TEXT.sub(r" \1", strip_emphasis(text)).strip().rstrip(".")
+    match = _QUANTITY.match(text)
+    if not match:
+        return None
+    rest = text[match.end() :]
+    unit = _UNIT.match(rest)
+    if unit and not rest[: unit.end()].strip():  # the unit must follow at once or after spaces
+        unit = None
+    if unit:
+        rest = rest[unit.end() :]
+    if not rest.strip() or ((match.group("currency") or unit) and _CLAUSE.match(rest)):
+        return match.group("number")
+    return None
 
 
 def gsm8k_gold(answer: str) -> str:
@@ -91,6 +131,9 @@ def normalize_math(answer: str) -> str:
 def _as_number(answer: str) -> Fraction | None:
     s = normalize_math(answer)
     s = re.sub(r"^[a-zA-Z]\s*=", "", s)  # "x=3"
+    quantity = unit_number(str(answer))  # "\\$18.00", "18 \\text{ eggs}"
+    if quantity is not None and not re.fullmatch(r"-?\d+(\.\d+)?(/\d+)?|-?\.\d+", s):
+        s = quantity.replace(",", "")
     frac = re.fullmatch(r"(-?)\\frac\{(-?\d+)\}\{(-?\d+)\}", s) or re.fullmatch(r"(-?)\\frac(\d)(\d)", s)
     try:
         if frac:

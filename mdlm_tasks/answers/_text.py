@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 
-_THINK_CLOSE = re.compile(r"</think>", re.IGNORECASE)
-_THINK_BLOCK = re.compile(r"<think>.*?</think>", re.IGNORECASE | re.DOTALL)
+from mdlm_tasks.answers._reasoning import strip_reasoning
+
 # "The answer is", "the correct answer is:", "Final answer:", "Answer -", "答案是", "答案：".
 # A bare "Option D:" is not a marker: chains of thought walk through the options that way.
 _MARKER = re.compile(
-    r"(?:(?:final|correct|best|right)\s+)?answer\s*(?:is|would\s+be|should\s+be|:|：|-)\s*:?"
+    r"(?:(?:final|correct|best|right)\s+)?answer\s*(?:is|(?:would|should|must|might|will|seems\s+to)\s+be|:|：|-)\s*:?"
     r"|(?:final|correct|best|right)\s+(?:option|choice)\s*(?:is|would\s+be|should\s+be|:)\s*:?"
     r"|答案\s*(?:是|为|：|:)",
     re.IGNORECASE,
@@ -24,15 +24,11 @@ def as_text(response: object) -> str:
         response: Whatever the model produced (normally a string).
 
     Returns:
-        The text with any ``<think>...</think>`` reasoning removed. When only a
-        closing ``</think>`` is present, the text after the last one is kept.
+        The text without its reasoning (:func:`strip_reasoning`).
     """
     if response is None:
         return ""
-    text = response if isinstance(response, str) else str(response)
-    text = _THINK_BLOCK.sub(" ", text)
-    parts = _THINK_CLOSE.split(text)
-    return parts[-1] if len(parts) > 1 else text
+    return strip_reasoning(response if isinstance(response, str) else str(response))
 
 
 def strip_emphasis(text: str) -> str:

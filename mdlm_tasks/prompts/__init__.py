@@ -3,6 +3,7 @@
 from mdlm_tasks.prompts._docs import load_configs, map_docs, stable_permutation
 from mdlm_tasks.prompts._scheme import (
     INSTRUCTIONS,
+    bracketed_text,
     exact_results,
     exact_target,
     exact_text,
@@ -23,6 +24,7 @@ from mdlm_tasks.prompts._scheme import (
 
 __all__ = [
     "INSTRUCTIONS",
+    "bracketed_text",
     "exact_results",
     "exact_target",
     "exact_text",

@@ -44,6 +44,10 @@ INSTRUCTIONS: dict[str, str] = {
         "Follow the task's instructions for the answer format. You may think step by step first; "
         'finish with "The answer is X", where X is the final answer only.'
     ),
+    "bracketed": (
+        "Apply the rule above to the question. You may think step by step first; then give the final "
+        "answer once, in double square brackets [[...]], in the format the question asks for."
+    ),
 }
 """The answer-format instruction for each answer type."""
 
@@ -122,6 +126,11 @@ def yes_no_target(doc: Mapping[str, Any]) -> str:
 def yes_no_results(doc: Mapping[str, Any], results: Sequence[str]) -> dict[str, int]:
     """``{"acc": 1}`` when the generation says the gold yes/no."""
     return {"acc": score_yes_no(results[0] if results else "", str(doc["mdlm_answer"]).lower() == "yes")}
+
+
+def bracketed_text(doc: Mapping[str, Any]) -> str:
+    """Prompt for a rule-following doc whose answer goes in ``[[...]]`` (KOR-Bench): rule as context, question."""
+    return _prompt(doc, "bracketed")
 
 
 def exact_text(doc: Mapping[str, Any]) -> str:

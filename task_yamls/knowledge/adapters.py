@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mdlm_tasks.answers import LETTERS
-from mdlm_tasks.prompts import map_docs, stable_permutation
+from mdlm_tasks.prompts import map_docs
 
 
 def _letter_options(doc: dict[str, Any], keys: str = "ABCD") -> list[str]:
@@ -34,26 +34,6 @@ def mmlu_pro(dataset: Any) -> Any:
             "mdlm_answer": str(d["answer"]).strip(),
         },
     )
-
-
-def gpqa(dataset: Any) -> Any:
-    """Idavidrein/gpqa rows: ``Question``, ``Correct Answer``, ``Incorrect Answer 1..3``.
-
-    The correct answer is listed first in the data; a permutation fixed by the question
-    text puts it at a reproducible position.
-    """
-
-    def fn(d: dict[str, Any]) -> dict[str, Any]:
-        raw = [d["Correct Answer"], d["Incorrect Answer 1"], d["Incorrect Answer 2"], d["Incorrect Answer 3"]]
-        raw = [" ".join(str(x or "").split()) for x in raw]
-        order = stable_permutation(str(d["Question"]), 4)
-        return {
-            "mdlm_question": str(d["Question"]).strip(),
-            "mdlm_options": [raw[i] for i in order],
-            "mdlm_answer": LETTERS[order.index(0)],
-        }
-
-    return map_docs(dataset, fn)
 
 
 def supergpqa(dataset: Any) -> Any:

@@ -7,12 +7,32 @@ import re
 from typing import Any
 
 from mdlm_tasks.answers import LETTERS
-from mdlm_tasks.prompts import map_docs
+from mdlm_tasks.prompts import map_docs, stable_permutation
 
 
 def bbh(dataset: Any) -> Any:
     """SaylorTwift/bbh and BBEH/bbeh rows: ``input`` (states its own answer format), ``target``."""
     return map_docs(dataset, lambda d: {"mdlm_question": d["input"], "mdlm_answer": str(d["target"]).strip()})
+
+
+def gpqa(dataset: Any) -> Any:
+    """Idavidrein/gpqa rows: ``Question``, ``Correct Answer``, ``Incorrect Answer 1..3``.
+
+    The correct answer is listed first in the data; a permutation fixed by the question
+    text puts it at a reproducible position.
+    """
+
+    def fn(d: dict[str, Any]) -> dict[str, Any]:
+        raw = [d["Correct Answer"], d["Incorrect Answer 1"], d["Incorrect Answer 2"], d["Incorrect Answer 3"]]
+        raw = [" ".join(str(x or "").split()) for x in raw]
+        order = stable_permutation(str(d["Question"]), 4)
+        return {
+            "mdlm_question": str(d["Question"]).strip(),
+            "mdlm_options": [raw[i] for i in order],
+            "mdlm_answer": LETTERS[order.index(0)],
+        }
+
+    return map_docs(dataset, fn)
 
 
 def zebralogic(dataset: Any) -> Any:

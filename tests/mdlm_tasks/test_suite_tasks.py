@@ -25,7 +25,8 @@ def _domain_tasks(domain: str) -> list[str]:
     return list(group["task"])
 
 
-TASKS = [name for domain in DOMAINS for name in _domain_tasks(domain)]
+DOMAIN_TASKS = [name for domain in DOMAINS for name in _domain_tasks(domain)]
+TASKS = [*DOMAIN_TASKS, "mdlm_mastermind"]  # Mastermind is outside the 58 but still shipped
 
 
 def _fixture(name: str) -> dict[str, Any]:
@@ -33,7 +34,7 @@ def _fixture(name: str) -> dict[str, Any]:
 
 
 def test_forty_tasks_in_these_domains() -> None:
-    assert len(TASKS) == 40 and len(set(TASKS)) == 40
+    assert len(DOMAIN_TASKS) == 40 and len(set(DOMAIN_TASKS)) == 40
 
 
 @pytest.mark.parametrize("name", TASKS)
@@ -73,7 +74,7 @@ def test_task_generation_and_metric_settings(name: str, build_task: Any) -> None
     assert "Question:" in kwargs["until"]
     assert 256 <= kwargs["max_gen_toks"] <= 1024
     assert config.metric_list[0]["metric"] == "acc"
-    assert config.test_split and config.dataset_path
+    assert config.test_split and (config.dataset_path or config.custom_dataset)
 
 
 def test_math_tasks_leave_room_for_chain_of_thought(build_task: Any) -> None:
