@@ -169,35 +169,39 @@ def _is_literal(node: ast.expr) -> bool:
     return True
 
 
-def _literal_call(node: ast.expr) -> _CruxAnswer | None:
-    """``f(L, ..., k=L)`` with literal arguments only; None for anything else."""
+def _literal_call(node: ast.expr, given: str | None = None) -> _CruxAnswer | None:
+    """``f(L, ..., k=L)`` with literal arguments only, or exactly the call ``f(given)``; None for anything else."""
     if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "f"):
         return None
+    if given is not None and ast.dump(node) == ast.dump(ast.parse(f"f({given})", mode="eval").body):
+        return _CruxAnswer(node.args, node.keywords, None)  # the prompt's own input, copied
     if not all(_is_literal(arg) for arg in node.args) or not all(
             kw.arg is not None and _is_literal(kw.value) for kw in node.keywords):
         return None
     return _CruxAnswer(node.args, node.keywords, None)
 
 
-def _crux_statement(node: ast.stmt, source: str, bare_is_input: bool) -> _CruxAnswer | None:
+def _crux_statement(node: ast.stmt, source: str, given: str | None) -> _CruxAnswer | None:
     """Read ``assert f(...) == L``, ``f(...) == L``, ``f(...)`` or a bare literal; None for anything else.
 
-    A bare expression is the output ``L`` or, with ``bare_is_input``, the argument list (the
-    form of a row's ``input`` field: ``'abc', 3`` are two arguments, ``(1, 2)`` one tuple).
+    With ``given`` (output prediction) the call may also repeat the prompt's input ``f(given)``
+    verbatim, and a bare expression is the output ``L``. Without it (input prediction) a bare
+    expression is the argument list, the form of a row's ``input`` field: ``'abc', 3`` are two
+    arguments, ``(1, 2)`` is one tuple.
     """
     test = node.test if isinstance(node, ast.Assert) else node.value if isinstance(node, ast.Expr) else None
     if test is None:
         return None
     if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq):
-        call = _literal_call(test.left)
+        call = _literal_call(test.left, given)
         if call is None or not _is_literal(test.comparators[0]):
             return None
         return call._replace(output=test.comparators[0])
     if isinstance(node, ast.Assert):
         return None
     if isinstance(test, ast.Call):
-        return _literal_call(test)
-    if bare_is_input:
+        return _literal_call(test, given)
+    if given is None:
         try:
             return _literal_call(ast.parse(f"f({ast.get_source_segment(source, test)})", mode="eval").body)
         except SyntaxError:
@@ -205,7 +209,7 @@ def _crux_statement(node: ast.stmt, source: str, bare_is_input: bool) -> _CruxAn
     return _CruxAnswer(None, [], test) if _is_literal(test) else None
 
 
-def _crux_parse(text: str, bare_is_input: bool) -> _CruxAnswer | None:
+def _crux_parse(text: str, given: str | None) -> _CruxAnswer | None:
     """The answer in ``text``: the last statement that reads as one, whole text first, then line by line."""
     text = text.replace("[ANSWER]", "").replace("[/ANSWER]", "").strip()
     try:
@@ -219,16 +223,16 @@ def _crux_parse(text: str, bare_is_input: bool) -> _CruxAnswer | None:
                 continue
     for source, statements in reversed(sources):
         for statement in reversed(statements):
-            if (answer := _crux_statement(statement, source, bare_is_input)) is not None:
+            if (answer := _crux_statement(statement, source, given)) is not None:
                 return answer
     return None
 
 
-def _crux_answer(answer: str, bare_is_input: bool = False) -> _CruxAnswer | None:
+def _crux_answer(answer: str, given: str | None) -> _CruxAnswer | None:
     """Read the last fenced block that holds an answer, else the answer as :func:`extract_code` gives it."""
     blocks = re.findall(r"^[ \t]*```[^\n]*\n(.*?)^[ \t]*```", answer, re.DOTALL | re.MULTILINE)
     for text in [*reversed(blocks), extract_code(answer)]:
-        if (parsed := _crux_parse(text, bare_is_input)) is not None:
+        if (parsed := _crux_parse(text, given)) is not None:
             return parsed
     return None
 
@@ -236,11 +240,11 @@ def _crux_answer(answer: str, bare_is_input: bool = False) -> _CruxAnswer | None
 def cruxeval_o_process_results(doc: dict[str, Any], results: list[str]) -> dict[str, float]:
     """Correct when the predicted output, a literal, equals the row's output by value.
 
-    Nothing of the answer runs: ``assert f(X) == Y``, ``f(X) == Y`` or a bare ``Y`` is read,
-    every part must be a Python literal (``ast.literal_eval``), and ``Y`` is compared with the
-    row's ``output`` (a literal in every CRUXEval row).
+    Nothing of the answer runs: ``assert f(X) == Y``, ``f(X) == Y`` or a bare ``Y`` is read;
+    ``Y`` must be a Python literal (``ast.literal_eval``), ``X`` literals or the prompt's input
+    copied, and ``Y`` is compared with the row's ``output`` (a literal in every CRUXEval row).
     """
-    parsed = _crux_answer(results[0])
+    parsed = _crux_answer(results[0], given=doc["input"])
     if parsed is None or parsed.output is None:
         return {"acc": 0.0}
     return {"acc": float(ast.literal_eval(parsed.output) == ast.literal_eval(doc["output"]))}
@@ -252,7 +256,7 @@ def cruxeval_i_process_results(doc: dict[str, Any], results: list[str]) -> dict[
     ``assert f(X) == Y``, ``f(X)`` or bare arguments ``X`` are read; every argument (and ``Y``,
     when given) must be a literal, so only the row's own ``f`` runs, in the sandbox, on them.
     """
-    parsed = _crux_answer(results[0], bare_is_input=True)
+    parsed = _crux_answer(results[0], given=None)
     if parsed is None or parsed.args is None:
         return {"acc": 0.0}
     call = ast.unparse(ast.Call(ast.Name("f"), parsed.args, parsed.keywords))
