@@ -111,6 +111,7 @@ const mdlmHarnessFinish = (() => {
 """
 
 _CPP_MAIN = re.compile(r"\bint\s+main\s*\(\s*\)\s*\{")
+_FUTURE_IMPORT = re.compile(r"^from[ \t]+__future__[ \t]+import[^\n]*(?:\n|$)", re.MULTILINE)
 
 
 def _completed(run: ExecutionResult, token: str) -> bool:
@@ -135,6 +136,9 @@ def python_tests_pass(candidate: str, tests: str, limits: Limits) -> bool:
     Returns:
         True only when every statement of ``tests`` ran to the end.
     """
+    # The task's own lines (imports, setup) come first; `from __future__` must still open the module.
+    futures = "".join(_FUTURE_IMPORT.findall(candidate))
+    candidate = futures + _FUTURE_IMPORT.sub("", candidate)
     return _run_with_token(_PYTHON_HARNESS.format(candidate=candidate, tests=tests), "python", limits)
 
 

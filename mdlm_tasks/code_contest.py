@@ -154,7 +154,7 @@ class _CruxAnswer(NamedTuple):
     """A CRUXEval answer reduced to literals: the call's arguments and the asserted output."""
 
     args: list[ast.expr] | None
-    """Argument nodes of ``f(...)``, each checked to be a literal; None when the answer has no call."""
+    """Argument nodes of ``f(...)``: literals, or the prompt's own input copied; None when there is no call."""
     keywords: list[ast.keyword]
     """Keyword arguments of ``f(...)``, values checked to be literals."""
     output: ast.expr | None
@@ -280,7 +280,7 @@ def multiple_doc_to_text(doc: dict[str, Any]) -> str:
 
 
 def multiple_process_results(doc: dict[str, Any], results: list[str]) -> dict[str, float]:
-    """Compile/run the answer followed by the row's ``tests``.
+    """Compile/run the answer followed by the row's ``tests``; a pass needs ``main`` to reach its end.
 
     MultiPL-E tests start where the prompt's function would end, so a leading lone ``}``
     (the closing brace of the completion format) is dropped; C++ answers get the prompt's

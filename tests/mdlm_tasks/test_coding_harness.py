@@ -74,6 +74,7 @@ CASES = [
     ("humaneval", 0, reply(HAS_CLOSE_WRONG) + "\nWait, that ignores the threshold. Corrected version:\n\n"
      + reply(HAS_CLOSE_RIGHT) + "\nExample:\n\n" + reply("print(has_close_elements([1.0, 1.05], 0.1))"), 1),
     ("humaneval", 0, reply(HAS_CLOSE_RIGHT + "\n\nprint('stdout', 'is', 'not', 'the', 'verdict')\n"), 1),
+    ("humaneval", 0, reply("from __future__ import annotations\n\n" + HAS_CLOSE_RIGHT), 1),
     ("humaneval_plus", 1, reply("def truncate_number(number: float) -> float:\n    return 0.0\n\nquit()"), 0),
     ("mbpp", 0, reply("def remove_Occ(s, ch):\n    return s\n\n\nimport sys\nsys.exit(0)"), 0),
     ("mbpp", 0, reply("def remove_Occ(s, ch):\n    return s\n\n\nimport unittest\n\n\nclass Test(unittest.TestCase):\n"
