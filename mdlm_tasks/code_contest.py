@@ -7,9 +7,11 @@ import base64
 import io
 import json
 import pickle
+import re
 import zlib
-from typing import Any
+from typing import Any, NamedTuple
 
+from mdlm_tasks._code_harness import cpp_tests_pass, javascript_tests_pass, python_tests_pass
 from mdlm_tasks._sandbox import Limits, run_program
 from mdlm_tasks.code_extract import extract_code
 
@@ -22,6 +24,7 @@ __all__ = [
     "livecodebench_process_results",
     "livecodebench_tests",
     "multiple_doc_to_text",
+    "multiple_entry_point",
     "multiple_process_results",
     "outputs_match",
 ]
@@ -99,15 +102,21 @@ for _inputs, _expected in _cases:
 
 
 def livecodebench_process_results(doc: dict[str, Any], results: list[str]) -> dict[str, float]:
-    """Run the answer on every test: stdin/stdout problems one run per test, LeetCode ones in one run."""
-    code = extract_code(results[0])
+    """Run the answer on every test: stdin/stdout problems one run per test, LeetCode ones in one run.
+
+    A LeetCode-style answer is imported as a module and its ``Solution`` called by the harness
+    (passing only when every case ran); a stdin/stdout answer is a whole program, run as
+    ``__main__`` like LiveCodeBench runs it, and judged by its output on each test.
+    """
     tests = livecodebench_tests(doc)
     name = json.loads(doc.get("metadata") or "{}").get("func_name")
     header = "import sys, math, collections, itertools, heapq, bisect, functools\nfrom typing import *\n"
     if name:
+        code = extract_code(results[0], entry_point="Solution")
         cases = json.dumps([[t["input"], t["output"]] for t in tests])
-        program = header + code + "\n" + _FUNCTIONAL_HARNESS.format(cases=cases, name=name)
-        return {"acc": float(run_program(program, limits=_LIMITS).passed)}
+        passed = python_tests_pass(header + code + "\n", _FUNCTIONAL_HARNESS.format(cases=cases, name=name), _LIMITS)
+        return {"acc": float(passed and bool(tests))}
+    code = extract_code(results[0])
     for test in tests:
         run = run_program(header + code, stdin=test["input"], limits=_LIMITS)
         if not (run.passed and outputs_match(run.stdout, test["output"])):
@@ -141,44 +150,118 @@ def cruxeval_i_doc_to_text(doc: dict[str, Any]) -> str:
     return head + _CRUX_TAIL.format(fill="an input for which the function returns that output")
 
 
-def _crux_assertion(answer: str) -> tuple[str, str] | None:
-    """Split the answer's ``assert f(X) == Y`` into the source texts of X and Y."""
-    code = extract_code(answer).replace("[ANSWER]", "").replace("[/ANSWER]", "")
-    for line in code.splitlines():
-        line = line.strip()
+class _CruxAnswer(NamedTuple):
+    """A CRUXEval answer reduced to literals: the call's arguments and the asserted output."""
+
+    args: list[ast.expr] | None
+    """Argument nodes of ``f(...)``: literals, or the prompt's own input copied; None when there is no call."""
+    keywords: list[ast.keyword]
+    """Keyword arguments of ``f(...)``, values checked to be literals."""
+    output: ast.expr | None
+    """The literal the answer gives as the output; None when it gives none."""
+
+
+def _is_literal(node: ast.expr) -> bool:
+    try:
+        ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False
+    return True
+
+
+def _literal_call(node: ast.expr, given: str | None = None) -> _CruxAnswer | None:
+    """``f(L, ..., k=L)`` with literal arguments only, or exactly the call ``f(given)``; None for anything else."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "f"):
+        return None
+    if given is not None and ast.dump(node) == ast.dump(ast.parse(f"f({given})", mode="eval").body):
+        return _CruxAnswer(node.args, node.keywords, None)  # the prompt's own input, copied
+    if not all(_is_literal(arg) for arg in node.args) or not all(
+            kw.arg is not None and _is_literal(kw.value) for kw in node.keywords):
+        return None
+    return _CruxAnswer(node.args, node.keywords, None)
+
+
+def _crux_statement(node: ast.stmt, source: str, given: str | None) -> _CruxAnswer | None:
+    """Read ``assert f(...) == L``, ``f(...) == L``, ``f(...)`` or a bare literal; None for anything else.
+
+    With ``given`` (output prediction) the call may also repeat the prompt's input ``f(given)``
+    verbatim, and a bare expression is the output ``L``. Without it (input prediction) a bare
+    expression is the argument list, the form of a row's ``input`` field: ``'abc', 3`` are two
+    arguments, ``(1, 2)`` is one tuple.
+    """
+    test = node.test if isinstance(node, ast.Assert) else node.value if isinstance(node, ast.Expr) else None
+    if test is None:
+        return None
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq):
+        call = _literal_call(test.left, given)
+        if call is None or not _is_literal(test.comparators[0]):
+            return None
+        return call._replace(output=test.comparators[0])
+    if isinstance(node, ast.Assert):
+        return None
+    if isinstance(test, ast.Call):
+        return _literal_call(test, given)
+    if given is None:
         try:
-            node = ast.parse(line).body[0]
-        except (SyntaxError, IndexError):
-            continue
-        if not (isinstance(node, ast.Assert) and isinstance(node.test, ast.Compare)):
-            continue
-        test = node.test
-        call = test.left
-        if not (len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq) and isinstance(call, ast.Call)):
-            continue
-        if not (isinstance(call.func, ast.Name) and call.func.id == "f"):
-            continue
-        args = line[call.func.end_col_offset + 1: call.end_col_offset - 1]
-        return args, ast.get_source_segment(line, test.comparators[0]) or ""
+            return _literal_call(ast.parse(f"f({ast.get_source_segment(source, test)})", mode="eval").body)
+        except SyntaxError:
+            return None
+    return _CruxAnswer(None, [], test) if _is_literal(test) else None
+
+
+def _crux_parse(text: str, given: str | None) -> _CruxAnswer | None:
+    """The answer in ``text``: the last statement that reads as one, whole text first, then line by line."""
+    text = text.replace("[ANSWER]", "").replace("[/ANSWER]", "").strip()
+    try:
+        sources = [(text, ast.parse(text).body)]
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        sources = []
+        for line in text.splitlines():
+            try:
+                sources.append((line.strip(), ast.parse(line.strip()).body))
+            except (SyntaxError, ValueError, MemoryError, RecursionError):
+                continue
+    for source, statements in reversed(sources):
+        for statement in reversed(statements):
+            if (answer := _crux_statement(statement, source, given)) is not None:
+                return answer
+    return None
+
+
+def _crux_answer(answer: str, given: str | None) -> _CruxAnswer | None:
+    """Read the last fenced block that holds an answer, else the answer as :func:`extract_code` gives it."""
+    blocks = re.findall(r"^[ \t]*```[^\n]*\n(.*?)^[ \t]*```", answer, re.DOTALL | re.MULTILINE)
+    for text in [*reversed(blocks), extract_code(answer)]:
+        if (parsed := _crux_parse(text, given)) is not None:
+            return parsed
     return None
 
 
 def cruxeval_o_process_results(doc: dict[str, Any], results: list[str]) -> dict[str, float]:
-    """Correct when the predicted output equals ``f(input)`` when run."""
-    parsed = _crux_assertion(results[0])
-    if parsed is None:
+    """Correct when the predicted output, a literal, equals the row's output by value.
+
+    Nothing of the answer runs: ``assert f(X) == Y``, ``f(X) == Y`` or a bare ``Y`` is read;
+    ``Y`` must be a Python literal (``ast.literal_eval``), ``X`` literals or the prompt's input
+    copied, and ``Y`` is compared with the row's ``output`` (a literal in every CRUXEval row).
+    """
+    parsed = _crux_answer(results[0], given=doc["input"])
+    if parsed is None or parsed.output is None:
         return {"acc": 0.0}
-    program = f"{doc['code']}\nassert f({doc['input']}) == {parsed[1]}\n"
-    return {"acc": float(run_program(program, limits=_LIMITS).passed)}
+    return {"acc": float(ast.literal_eval(parsed.output) == ast.literal_eval(doc["output"]))}
 
 
 def cruxeval_i_process_results(doc: dict[str, Any], results: list[str]) -> dict[str, float]:
-    """Correct when ``f`` applied to the predicted input returns the row's output."""
-    parsed = _crux_assertion(results[0])
-    if parsed is None:
+    """Correct when ``f`` applied to the predicted input, made of literals only, returns the row's output.
+
+    ``assert f(X) == Y``, ``f(X)`` or bare arguments ``X`` are read; every argument (and ``Y``,
+    when given) must be a literal, so only the row's own ``f`` runs, in the sandbox, on them.
+    """
+    parsed = _crux_answer(results[0], given=None)
+    if parsed is None or parsed.args is None:
         return {"acc": 0.0}
-    program = f"{doc['code']}\nassert f({parsed[0]}) == {doc['output']}\n"
-    return {"acc": float(run_program(program, limits=_LIMITS).passed)}
+    call = ast.unparse(ast.Call(ast.Name("f"), parsed.args, parsed.keywords))
+    passed = python_tests_pass(doc["code"] + "\n", f"assert {call} == {doc['output']}\n", _LIMITS)
+    return {"acc": float(passed)}
 
 
 # --- MultiPL-E ------------------------------------------------------------------------------
@@ -197,22 +280,26 @@ def multiple_doc_to_text(doc: dict[str, Any]) -> str:
 
 
 def multiple_process_results(doc: dict[str, Any], results: list[str]) -> dict[str, float]:
-    """Compile/run the answer followed by the row's ``tests``.
+    """Compile/run the answer followed by the row's ``tests``; a pass needs ``main`` to reach its end.
 
     MultiPL-E tests start where the prompt's function would end, so a leading lone ``}``
     (the closing brace of the completion format) is dropped; C++ answers get the prompt's
     ``#include`` lines in front, ``bits/stdc++.h`` first so that its precompiled form applies.
     """
     _, language = _LANGUAGES[doc["language"]]
-    code = extract_code(results[0], language)
+    code = extract_code(results[0], language, entry_point=multiple_entry_point(doc["prompt"]))
     tests = doc["tests"].lstrip()
     if tests.startswith("}"):
         tests = tests[1:]
+    limits = Limits(timeout_s=15.0, memory_mb=2048)
     if language == "cpp":
         lines = [line for line in doc["prompt"].splitlines() if line.startswith("#include")]
         includes = "\n".join(sorted(lines, key=lambda line: "bits/stdc++.h" not in line))
-        program = f"{includes}\n{code}\n{tests}"
-    else:
-        program = f"{code}\n{tests}"
-    run = run_program(program, language, limits=Limits(timeout_s=15.0, memory_mb=2048))
-    return {"acc": float(run.passed)}
+        return {"acc": float(cpp_tests_pass(includes, code, tests, limits))}
+    return {"acc": float(javascript_tests_pass(code, tests, limits))}
+
+
+def multiple_entry_point(prompt: str) -> str | None:
+    """Name of the function a MultiPL-E prompt ends with (``long add(long x, long y) {``, ``function add(x, y){``)."""
+    names = re.findall(r"(\w+)\s*\([^()]*\)\s*\{\s*$", prompt.rstrip() + "\n", re.MULTILINE)
+    return names[-1] if names else None

@@ -1,14 +1,20 @@
 """Prompts and execution scorers of the Python function-writing tasks.
 
 HumanEval(+), MBPP(+), BigCodeBench-Hard and DS-1000: the model returns code in a fenced
-block, the scorer appends the dataset's own tests and runs the program in the sandbox.
+block; the harness imports it as a module and runs the dataset's own tests against it in
+the sandbox. A sample passes only when every test ran to completion (see
+:mod:`mdlm_tasks._code_harness`): exiting early, ``atexit`` hooks or a ``unittest.main()``
+of the answer's own do not count.
 """
 
 from __future__ import annotations
 
+import ast
+import builtins
 from typing import Any
 
-from mdlm_tasks._sandbox import Limits, run_program
+from mdlm_tasks._code_harness import python_tests_pass
+from mdlm_tasks._sandbox import Limits
 from mdlm_tasks.code_extract import extract_code, import_lines
 
 __all__ = [
@@ -19,6 +25,7 @@ __all__ = [
     "humaneval_doc_to_text",
     "humaneval_process_results",
     "mbpp_doc_to_text",
+    "mbpp_entry_point",
     "mbpp_plus_doc_to_text",
     "mbpp_plus_process_results",
     "mbpp_process_results",
@@ -29,9 +36,15 @@ PYTHON_LIMITS = Limits(timeout_s=20.0, memory_mb=4096)
 """Limits of one scored Python program (EvalPlus' larger tests need seconds)."""
 
 
-def run_python(program: str, limits: Limits = PYTHON_LIMITS) -> dict[str, float]:
-    """Run a complete test program and report ``{"acc": 1.0}`` when it exits cleanly."""
-    return {"acc": float(run_program(program, "python", limits=limits).passed)}
+def run_python(candidate: str, tests: str, limits: Limits = PYTHON_LIMITS) -> dict[str, float]:
+    """Import ``candidate`` as a module, run ``tests`` against it; ``{"acc": 1.0}`` when they all ran to the end.
+
+    Args:
+        candidate: The model's code, with what the task puts in front of it (imports, setup).
+        tests: The dataset's test code; it sees the candidate's names and fails by raising.
+        limits: Sandbox limits of the run.
+    """
+    return {"acc": float(python_tests_pass(candidate, tests, limits))}
 
 
 def humaneval_doc_to_text(doc: dict[str, Any]) -> str:
@@ -46,15 +59,27 @@ def humaneval_doc_to_text(doc: dict[str, Any]) -> str:
 
 def humaneval_process_results(doc: dict[str, Any], results: list[str]) -> dict[str, float]:
     """Run the answer against the row's ``check`` function (HumanEval and HumanEval+)."""
-    code = extract_code(results[0])
-    if f"def {doc['entry_point']}(" not in code:  # the model returned only the body
+    entry = doc["entry_point"]
+    code = extract_code(results[0], entry_point=entry)
+    if f"def {entry}(" not in code:  # the model returned only the body
         code = doc["prompt"] + code
-    program = f"{import_lines(doc['prompt'])}\n{code}\n\n{doc['test']}\n\ncheck({doc['entry_point']})\n"
-    return run_python(program)
+    return run_python(f"{import_lines(doc['prompt'])}\n{code}\n", f"{doc['test']}\n\ncheck({entry})\n")
 
 
 def _tests_block(tests: list[str]) -> str:
     return "\n".join(test.strip() for test in tests)
+
+
+def mbpp_entry_point(test: str) -> str | None:
+    """Name of the function an MBPP assertion tests: the first call of a name that is not a builtin."""
+    try:
+        tree = ast.parse(test.strip())
+    except SyntaxError:
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not hasattr(builtins, node.func.id):
+            return node.func.id
+    return None
 
 
 def mbpp_doc_to_text(doc: dict[str, Any]) -> str:
@@ -67,10 +92,9 @@ def mbpp_doc_to_text(doc: dict[str, Any]) -> str:
 
 
 def mbpp_process_results(doc: dict[str, Any], results: list[str]) -> dict[str, float]:
-    """Run the answer against the row's ``test_list`` (after ``test_setup_code``)."""
-    code = extract_code(results[0])
-    program = f"{doc.get('test_setup_code') or ''}\n{code}\n\n{_tests_block(doc['test_list'])}\n"
-    return run_python(program)
+    """Run the answer (after ``test_setup_code``) against the row's ``test_list``."""
+    code = extract_code(results[0], entry_point=mbpp_entry_point(doc["test_list"][0]))
+    return run_python(f"{doc.get('test_setup_code') or ''}\n{code}\n", _tests_block(doc["test_list"]) + "\n")
 
 
 def mbpp_plus_doc_to_text(doc: dict[str, Any]) -> str:
@@ -84,10 +108,9 @@ def mbpp_plus_doc_to_text(doc: dict[str, Any]) -> str:
 
 def mbpp_plus_process_results(doc: dict[str, Any], results: list[str]) -> dict[str, float]:
     """Run the answer against the row's EvalPlus ``test`` program (with ``test_imports``)."""
-    code = extract_code(results[0])
+    code = extract_code(results[0], entry_point=mbpp_entry_point(doc["test_list"][0]))
     imports = "\n".join(doc.get("test_imports") or [])
-    program = f"{imports}\n{code}\n\n{doc['test']}\n"
-    return run_python(program)
+    return run_python(f"{imports}\n{code}\n", f"{imports}\n{doc['test']}\n")
 
 
 def bigcodebench_doc_to_text(doc: dict[str, Any]) -> str:
@@ -99,16 +122,25 @@ def bigcodebench_doc_to_text(doc: dict[str, Any]) -> str:
     )
 
 
-_UNITTEST_MAIN = "\n\nif __name__ == '__main__':\n    import unittest\n    unittest.main(argv=['main'], verbosity=0)\n"
+# Runs the row's TestCases the way BigCodeBench's own evaluator does: every test must pass, none may error.
+_RUN_TESTCASES = """
+import sys as _mdlm_sys
+import unittest as _mdlm_unittest
+_mdlm_result = _mdlm_unittest.TestResult()
+_mdlm_unittest.defaultTestLoader.loadTestsFromTestCase(TestCases).run(_mdlm_result)
+for _mdlm_test, _mdlm_trace in _mdlm_result.failures + _mdlm_result.errors:
+    print(_mdlm_test, _mdlm_trace, file=_mdlm_sys.stderr)
+assert _mdlm_result.testsRun and _mdlm_result.wasSuccessful()
+"""
 
 
 def bigcodebench_process_results(doc: dict[str, Any], results: list[str]) -> dict[str, float]:
     """Run the answer against the row's ``unittest`` test case class."""
-    code = extract_code(results[0])
-    if f"def {doc['entry_point']}(" not in code:
+    entry = doc["entry_point"]
+    code = extract_code(results[0], entry_point=entry)
+    if f"def {entry}(" not in code:
         code = doc["code_prompt"] + code
-    program = f"{code}\n\n{doc['test']}{_UNITTEST_MAIN}"
-    return run_python(program, Limits(timeout_s=30.0, memory_mb=8192))
+    return run_python(code + "\n", f"{doc['test']}\n{_RUN_TESTCASES}", Limits(timeout_s=30.0, memory_mb=8192))
 
 
 def ds1000_doc_to_text(doc: dict[str, Any]) -> str:
@@ -128,5 +160,6 @@ def ds1000_process_results(doc: dict[str, Any], results: list[str]) -> dict[str,
     checks = "test_execution(code)\n"
     if "test_string(" in doc["code_context"]:
         checks += "test_string(code)\n"
-    program = f"{doc['code_context']}\ncode = {code!r}\n{checks}"
-    return run_python(program, Limits(timeout_s=60.0, memory_mb=8192))
+    # The snippet runs inside the row's own test_execution (exec into a fresh namespace), so the
+    # "candidate module" is empty and everything happens in the tests.
+    return run_python("", f"{doc['code_context']}\ncode = {code!r}\n{checks}", Limits(timeout_s=60.0, memory_mb=8192))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from mdlm_tasks.code_contest import outputs_match
-from mdlm_tasks.code_extract import extract_code, import_lines
+from mdlm_tasks.code_contest import multiple_entry_point, outputs_match
+from mdlm_tasks.code_extract import defines, extract_code, import_lines
+from mdlm_tasks.code_python import mbpp_entry_point
 
 F = "```"
 
@@ -27,6 +28,74 @@ F = "```"
 )
 def test_extract_code(text: str, language: str, expected: str) -> None:
     assert extract_code(text, language) == expected
+
+
+WRONG = "def f(x):\n    return x"
+RIGHT = "def f(x):\n    return x + 1"
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        # a first attempt, then the corrected block: the last block defining f wins
+        (f"{F}python\n{WRONG}\n{F}\nOops, fixed:\n{F}python\n{RIGHT}\n{F}", "python", RIGHT),
+        # the function, then a usage block that only calls it
+        (f"{F}python\n{RIGHT}\n{F}\nUsage:\n{F}python\nprint(f(1))\n{F}", "python", RIGHT),
+        # a truncated last block is not complete: the last complete one wins
+        (f"{F}python\n{RIGHT}\n{F}\nAlternatively:\n{F}python\ndef f(x):\n    return", "python", RIGHT),
+        # a block in another language does not count, an untagged one does
+        (f"{F}python\n{WRONG}\n{F}\n{F}js\nfunction f(x) {{}}\n{F}\n{F}\n{RIGHT}\n{F}", "python", RIGHT),
+        # no block defines f: today's rule (first python block)
+        (f"{F}python\nx = 1\n{F}\n{F}python\ny = 2\n{F}", "python", "x = 1"),
+        # a declaration is not a definition; a main() after the function does not define it
+        (f"{F}cpp\nlong f(long x);\n{F}\n{F}cpp\nlong f(long x) {{\n    return x;\n}}\n{F}\n"
+         f"{F}cpp\nint main() {{}}\n{F}", "cpp", "long f(long x) {\n    return x;\n}"),
+        (f"{F}js\nfunction f(x) {{ return 0; }}\n{F}\nBetter:\n{F}javascript\nconst f = (x) => x;\n{F}", "javascript",
+         "const f = (x) => x;"),
+    ],
+)
+def test_extract_code_last_block_defining_the_entry_point(text: str, language: str, expected: str) -> None:
+    assert extract_code(text, language, entry_point="f") == expected
+
+
+@pytest.mark.parametrize(
+    ("code", "language", "defined"),
+    [
+        ("class Solution:\n    def twoSum(self): ...", "python", True),
+        ("async def f(x):\n    pass", "python", True),
+        ("f = lambda x: x", "python", True),
+        ("print(f(2))", "python", False),
+        ("def fx(y):\n    pass", "python", False),
+        ("std::vector<long> f(std::vector<long> v) {", "cpp", True),
+        ("long f(long x);", "cpp", False),
+        ("function* f(n) {", "javascript", True),
+        ("let f = function (x) {", "javascript", True),
+        ("console.log(f(1));", "javascript", False),
+    ],
+)
+def test_defines(code: str, language: str, defined: bool) -> None:
+    name = "Solution" if "class" in code else "f"
+    assert defines(code, name, language) is defined
+
+
+@pytest.mark.parametrize(
+    ("test", "name"),
+    [
+        ('assert remove_Occ("hello","l") == "heo"', "remove_Occ"),
+        ("assert set(similar_elements((3, 4, 5, 6),(5, 7, 4, 10))) == set((4, 5))", "similar_elements"),
+        ("assert math.isclose(volume_sphere(10), 4188.79, rel_tol=0.001)", "volume_sphere"),
+        ("assert sorted(heap_queue_largest([25, 35], 2)) == [35, 25]", "heap_queue_largest"),
+        ("assert len(str(123)) == 3", None),
+    ],
+)
+def test_mbpp_entry_point(test: str, name: str | None) -> None:
+    assert mbpp_entry_point(test) == name
+
+
+def test_multiple_entry_point() -> None:
+    cpp = "#include<assert.h>\n// Add two numbers\n// >>> add((2), (3))\nlong add(long x, long y) {\n"
+    js = "//Add two numbers x and y\n// >>> add(2, 3)\n// 5\nfunction add(x, y){\n"
+    assert multiple_entry_point(cpp) == multiple_entry_point(js) == "add"
 
 
 def test_import_lines() -> None:
