@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from mdlm_tasks.answers import strip_reasoning
+
 __all__ = ["defines", "extract_code", "import_lines"]
 
 _FENCE = re.compile(
@@ -38,7 +40,7 @@ def extract_code(text: str, language: str = "python", entry_point: str | None = 
     or when no such block exists, the first block tagged with ``language`` wins, then the
     first untagged block, then the first block of any tag. An opening fence with no closing
     fence (a truncated answer) runs to the end of the text. An answer with no fence at all is
-    taken as bare code.
+    taken as bare code. Reasoning (``<think>...</think>``) is dropped first, as every matcher does.
 
     Args:
         text: The model's answer.
@@ -48,6 +50,7 @@ def extract_code(text: str, language: str = "python", entry_point: str | None = 
     Returns:
         The code, without the fences; an empty string for an empty answer.
     """
+    text = strip_reasoning(text)
     blocks = [(m.group(1).lower(), m.group(2), m.group(3) is not None) for m in _FENCE.finditer(text)]
     if not blocks:
         return text.strip("\n")

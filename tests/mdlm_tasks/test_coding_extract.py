@@ -119,3 +119,11 @@ def test_import_lines() -> None:
 )
 def test_outputs_match(actual: str, expected: str, same: bool) -> None:
     assert outputs_match(actual, expected) is same
+
+
+def test_code_drafted_inside_reasoning_is_not_the_answer() -> None:
+    reply = ("<think>Maybe:\n```python\ndef add(a, b):\n    return a - b\n```\nNo, that subtracts.</think>\n"
+             "Here it is:\n```python\ndef add(a, b):\n    return a + b\n```\n")
+    assert extract_code(reply, entry_point="add") == "def add(a, b):\n    return a + b"
+    # A reply cut off inside its reasoning has no answer at all.
+    assert extract_code("<think>\n```python\ndef add(a, b):\n    return a + b\n```\n") == ""
