@@ -1,6 +1,7 @@
-"""The one sampler engine: semi-autoregressive masked-diffusion decoding over a canvas.
+"""The shared sampler engine: semi-autoregressive masked-diffusion decoding over a canvas.
 
-Every family and strategy runs through ``denoise``. The loop keeps all state on the model's
+Every strategy, and every family but one that brings its own ``generate`` (DiffusionGemma's uniform-noise
+sampler), runs through ``denoise``. The loop keeps all state on the model's
 device; the only host synchronisation is the per-step "any row still masked?" check that
 dynamic schedules need to know when a block is finished (plus, with ``early_stop``, one
 "every row stopped?" check per block).

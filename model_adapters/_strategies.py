@@ -1,5 +1,9 @@
 """Decoding strategies, one small function each, in two registries the engine looks up by name.
 
+Each registration declares what the settings validation and the engine need to know: the decoding settings
+the strategy reads (``params``), whether a rule draws noise, and whether a schedule is a step budget or a
+threshold rule. Nothing elsewhere lists strategies by name.
+
 A confidence rule scores every candidate token; a transfer schedule decides how many of the
 most confident candidates each row commits this step. The engine then commits the top-k (or, with
 ``alg_temp > 0``, that many positions sampled from softmax(confidence / alg_temp), as Dream does).
