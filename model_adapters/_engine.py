@@ -264,9 +264,9 @@ def _draft(run: _Run, state: _State) -> None:
     steps_per_block = max(settings.steps // settings.num_blocks, 1)  # a row's first block may be short, its last too
     active_rows, max_steps = _pace(settings, steps_per_block)
     row_blocks = (state.live - state.offsets + settings.block_length - 1) // settings.block_length  # last index
-    high, last = int(state.offsets.max()), int(row_blocks.max())  # one host sync per batch
+    low, high, last = int(state.offsets.min()), int(state.offsets.max()), int(row_blocks.max())  # once a batch
     for index in range(0 if high > 0 else 1, last + 1):
-        block = _open_block(run, state, index)
+        block = _open_block(run, state, index, low, high)
         for step in range(max_steps):
             active = active_rows(run, state, block)
             if active is None:
@@ -318,13 +318,13 @@ def _editing_rows(run: _Run, state: _State, block: _Block) -> torch.Tensor | Non
     return active if bool(active.any()) else None
 
 
-def _open_block(run: _Run, state: _State, index: int) -> _Block:
-    """Block ``index`` of every row (see ``_draft``): its window, masks and first commit."""
+def _open_block(run: _Run, state: _State, index: int, low: int, high: int) -> _Block:
+    """Block ``index`` of every row (see ``_draft``; ``low``/``high``: the rows' least and greatest offsets)."""
     settings, canvas, offsets = run.settings, state.canvas, state.offsets
     assert settings.block_length
     length, device = settings.block_length, canvas.device
-    lo = max(0, int(offsets.min()) + (index - 1) * length)
-    hi = min(int(offsets.max()) + index * length, canvas.shape[1] - run.prompt_len)
+    lo = max(0, low + (index - 1) * length)
+    hi = min(high + index * length, canvas.shape[1] - run.prompt_len)
     cols = torch.arange(lo, hi, device=device)
     row_lo = (offsets + (index - 1) * length).clamp(min=0)
     row_hi = torch.minimum(offsets + index * length, state.live)
