@@ -17,11 +17,13 @@ from lm_eval.utils import hash_string
 from tqdm import tqdm
 
 from model_adapters._engine import SpecialTokens, TraceRecorder, denoise
+from model_adapters._loading import LoadRequest, load_generic, read_config
 from model_adapters._paths import default_trace_path
-from model_adapters._preset import FamilyPreset, LoadRequest, detect_family, get_family, load_generic, read_config
+from model_adapters._preset import FamilyPreset
 from model_adapters._runner import make_logits_fn
 from model_adapters._settings import LM_EVAL_GEN_KEYS, DecodingSettings
 from model_adapters._trace import TraceRecord, TraceWriter
+from model_adapters.families import detect_family, get_family, import_family_module
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +46,8 @@ class MDLMAdapter(LM):
     """lm-eval model for masked diffusion LMs (``lm_eval --model mdlm``).
 
     Model args: ``pretrained`` (folder or hub id; the embedded tiny model when omitted), ``family``
-    (forced preset; detected from config.json otherwise), ``device``, ``dtype`` (auto: bfloat16 on
+    (forced preset; detected from config.json otherwise), ``family_module`` (a dotted module or ``.py``
+    file imported first, so the families it registers can be used), ``device``, ``dtype`` (auto: bfloat16 on
     CUDA, float32 elsewhere), ``batch_size``, ``max_length``, ``trust_remote_code`` (off),
     ``revision``, ``trace`` (record traces, on), ``trace_path``, plus any decoding setting of
     ``DecodingSettings`` as a run-wide default (gen_kwargs override it per task).
@@ -54,6 +57,7 @@ class MDLMAdapter(LM):
         self,
         pretrained: str | None = None,
         family: str | None = None,
+        family_module: str | None = None,
         device: str = "cuda",
         dtype: str = "auto",
         batch_size: int | str = 1,
@@ -69,7 +73,8 @@ class MDLMAdapter(LM):
         unknown = set(decoding) - DecodingSettings.field_names()
         if unknown:
             raise ValueError(
-                f"unknown mdlm model argument(s) {sorted(unknown)}. Model args: pretrained, family, device, dtype, "
+                f"unknown mdlm model argument(s) {sorted(unknown)}. Model args: pretrained, family, family_module, "
+                f"device, dtype, "
                 f"batch_size, max_length, trust_remote_code, revision, trace, trace_path; decoding settings: "
                 f"{sorted(DecodingSettings.field_names())}"
             )
@@ -83,6 +88,8 @@ class MDLMAdapter(LM):
         self.dtype_name = ("bfloat16" if self.device.type == "cuda" else "float32") if dtype == "auto" else str(dtype)
         self.pretrained = str(pretrained) if pretrained else str(_embedded_default())
         config = read_config(self.pretrained, revision)
+        if family_module:
+            import_family_module(str(family_module))
         self.preset: FamilyPreset = get_family(family) if family else detect_family(config)
         base = DecodingSettings.from_mapping(self.preset.defaults)
         self.decoding = DecodingSettings.from_mapping(decoding, base=base)
@@ -402,11 +409,7 @@ def _resolve_device(device: str) -> torch.device:
 
 def _special_tokens(tokenizer: Any, preset: FamilyPreset) -> tuple[SpecialTokens, frozenset[int]]:
     vocab = tokenizer.get_vocab()
-    mask_id = vocab.get(preset.mask_token) if preset.mask_token else None
-    if mask_id is None:
-        mask_id = tokenizer.mask_token_id
-    if mask_id is None and preset.mask_token_id is not None and preset.mask_token_id < len(tokenizer):
-        mask_id = preset.mask_token_id  # e.g. iLLaDA masks with an ordinary vocabulary id
+    mask_id = preset.mask_id(tokenizer)
     if mask_id is None and preset.generate is not None:
         mask_id = -1  # a family with its own sampler (uniform-noise canvas) has no mask token
     if mask_id is None:

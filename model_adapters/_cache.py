@@ -27,6 +27,7 @@ from typing import Any
 import torch
 
 from model_adapters._engine import BlockLayout, LogitsFn
+from model_adapters._settings import check_cache_attention
 
 
 def positions(attention_mask: torch.Tensor, length: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -136,10 +137,9 @@ class CachedLogits:
             layout: The block layout of a block-causal model (``block_kv``), else None.
         """
         self.cache_keyword = check_cacheable(model)
-        if mode not in ("prefix", "dual", "block_kv"):
-            raise ValueError(f"unknown cache mode {mode!r}")
-        if (mode == "block_kv") != (layout is not None):
-            raise ValueError("cache='block_kv' is for block-causal attention only; prefix/dual for bidirectional")
+        if mode == "none":
+            raise ValueError("cache='none' needs no cached model call")
+        check_cache_attention(mode, "bidirectional" if layout is None else "block_causal")
         self.model, self.shifted, self.mode, self.layout = model, shifted, mode, layout
         self.attention_mask = attention_mask
         self._resize(attention_mask.shape[1])

@@ -1,6 +1,7 @@
-"""The one sampler engine: semi-autoregressive masked-diffusion decoding over a canvas.
+"""The shared sampler engine: semi-autoregressive masked-diffusion decoding over a canvas.
 
-Every family and strategy runs through ``denoise``. The loop keeps all state on the model's
+Every strategy, and every family but one that brings its own ``generate`` (DiffusionGemma's uniform-noise
+sampler), runs through ``denoise``. The loop keeps all state on the model's
 device; the only host synchronisation is the per-step "any row still masked?" check that
 dynamic schedules need to know when a block is finished (plus, with ``early_stop``, one
 "every row stopped?" check per block).
@@ -16,16 +17,17 @@ counters, so a row that has stopped stops counting forward passes and never chan
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import torch
 
 from model_adapters._sampling import SAMPLERS
 from model_adapters._settings import DecodingSettings
-from model_adapters._strategies import BUDGET_SCHEDULES, CONFIDENCE_RULES, TRANSFER_SCHEDULES, StepPlan
+from model_adapters._strategies import CONFIDENCE_RULES, TRANSFER_SCHEDULES, ScheduleFn, StepPlan
 
 LogitsFn = Callable[[torch.Tensor, int, int], torch.Tensor]
 """(canvas [B, L], start, end) -> logits [B, end - start, V] predicting canvas[:, start:end].
@@ -105,6 +107,41 @@ class _State:
     """The block-causal layout, if any."""
 
 
+@dataclass(frozen=True)
+class _Run:
+    """What stays fixed while one batch decodes: the model call, the setting and its strategies."""
+
+    logits_fn: LogitsFn
+    """The model call."""
+    prompt_len: int
+    """P, the padded prompt width (generation column 0 is canvas column P)."""
+    settings: DecodingSettings
+    """The resolved setting."""
+    special: SpecialTokens
+    """Mask/EOS/EoT ids."""
+    generators: list[torch.Generator] | None
+    """One random stream per row, when the setting draws noise."""
+    observer: StepObserver | None
+    """The trace recorder, if any."""
+    rule: Callable[..., torch.Tensor]
+    """The confidence rule, its declared parameters bound."""
+    schedule: ScheduleFn
+    """The transfer schedule."""
+    schedule_params: Mapping[str, Any]
+    """The values of the schedule's declared parameters (``StepPlan.params``)."""
+    stop_ids: torch.Tensor
+    """Token ids that end a generation (EOS and, for chat models, EoT)."""
+
+    @classmethod
+    def of(cls, logits_fn: LogitsFn, prompt_len: int, settings: DecodingSettings, special: SpecialTokens,
+           generators: list[torch.Generator] | None, observer: StepObserver | None, device: torch.device) -> _Run:
+        """Look the strategies up and bind the parameters their registrations declare."""
+        rule_params, schedule_params = settings.strategy_params()
+        rule = functools.partial(CONFIDENCE_RULES[settings.remasking].fn, **rule_params)
+        return cls(logits_fn, prompt_len, settings, special, generators, observer, rule,
+                   TRANSFER_SCHEDULES[settings.schedule].fn, schedule_params, _stop_ids(special, device))
+
+
 def denoise(
     logits_fn: LogitsFn,
     prompt: torch.Tensor,
@@ -173,9 +210,10 @@ def denoise(
         gen_length=gen_length,
         layout=layout,
     )
-    _draft(logits_fn, state, prompt_len, settings, special, generators, observer)
+    run = _Run.of(logits_fn, prompt_len, settings, special, generators, observer, device)
+    _draft(run, state)
     for _ in range(settings.edit_rounds):
-        _edit_round(logits_fn, state, prompt_len, settings, special, generators, observer)
+        _edit_round(run, state)
     return DenoiseResult(
         canvas=state.canvas[:, prompt_len : prompt_len + gen_length],
         nfe=state.row_step,
@@ -184,15 +222,37 @@ def denoise(
     )
 
 
-def _draft(
-    logits_fn: LogitsFn,
-    state: _State,
-    prompt_len: int,
-    settings: DecodingSettings,
-    special: SpecialTokens,
-    generators: list[torch.Generator] | None,
-    observer: StepObserver | None,
-) -> None:
+@dataclass
+class _Block:
+    """One decoding block of every row: the canvas window one model call covers and each row's part of it."""
+
+    lo: int
+    """First generation column of the window (the union of the rows' blocks)."""
+    hi: int
+    """End generation column of the window."""
+    start: int
+    """``lo`` as a canvas column."""
+    end: int
+    """``hi`` as a canvas column."""
+    in_block: torch.Tensor
+    """[B, W] which window columns are the row's own block."""
+    row_hi: torch.Tensor
+    """[B] generation column where each row's block ends."""
+    masked: torch.Tensor
+    """[B, W] the row's block positions still masked (updated after every commit)."""
+    masked_at_start: torch.Tensor
+    """[B] masked positions of each row's block when it opened."""
+    full_window: torch.Tensor
+    """[B] whether the row's block is a whole ``block_length`` (a prompt-aligned first block may be shorter)."""
+    ar_first: torch.Tensor | None
+    """[B, W] Fast-dLLM v2's first commit of the block (``ar_block_start``), else None."""
+    done: torch.Tensor
+    """[B] rows finished with this block (stopped rows, rows without a block here, and editing's ends)."""
+    post_steps: torch.Tensor
+    """[B] editing passes after the block's masks were all filled (``editing_threshold``)."""
+
+
+def _draft(run: _Run, state: _State) -> None:
     """The semi-autoregressive sampler loop: blocks left to right, schedule-sized commits inside a block.
 
     Block ``j`` of row r covers generation columns [o_r + (j-1) L, o_r + j L) (L = block_length, o_r = the
@@ -200,110 +260,174 @@ def _draft(
     Without a block-causal layout every offset is 0 and blocks start at the prompt's end. Each step runs the
     model once over the union of the rows' windows; a row only commits (and edits) inside its own.
     """
+    settings = run.settings
     assert settings.gen_length and settings.block_length and settings.steps
-    canvas, device = state.canvas, state.canvas.device
-    total = canvas.shape[1]
-    block_length = settings.block_length
     steps_per_block = max(settings.steps // settings.num_blocks, 1)  # a row's first block may be short, its last too
-    # Budget schedules finish a block in ``steps_per_block`` steps; a cap can hold them back, so they
-    # then run until the block is done, as threshold-like schedules always do (each commits >= 1 token).
-    budget = settings.schedule in BUDGET_SCHEDULES
-    dynamic = not budget or settings.max_per_step is not None
-    max_steps = (steps_per_block + block_length if budget else block_length) if dynamic else steps_per_block
-    editing = settings.editing_threshold is not None
-    if editing:
-        max_steps += settings.max_post_steps
-    rule = CONFIDENCE_RULES[settings.remasking]
-    schedule = TRANSFER_SCHEDULES[settings.schedule]
-    stop_ids = _stop_ids(special, device)
-    settle = settings.early_stop == "settled"
-    offsets, live = state.offsets, state.live
-    row_blocks = (live - offsets + block_length - 1) // block_length  # each row's last block index
-    low, high, last = int(offsets.min()), int(offsets.max()), int(row_blocks.max())  # one host sync per batch
-
-    for block in range(0 if high > 0 else 1, last + 1):
-        # The union of the rows' windows
-        lo = max(0, low + (block - 1) * block_length)
-        hi = min(high + block * block_length, canvas.shape[1] - prompt_len)
-        start, end = prompt_len + lo, prompt_len + hi
-        cols = torch.arange(lo, hi, device=device)
-        row_lo = (offsets + (block - 1) * block_length).clamp(min=0)
-        row_hi = torch.minimum(offsets + block * block_length, live)
-        in_block = (cols >= row_lo.unsqueeze(1)) & (cols < row_hi.unsqueeze(1))
-        masked = (canvas[:, start:end] == special.mask_id) & in_block
-        masked_at_start = masked.sum(-1)
-        full_window = in_block.sum(-1) == block_length
-        ar_first = _ar_block_start(state, settings, masked, cols, row_lo) if settings.ar_block_start else None
-        ranks = torch.arange(hi - lo, device=device)
-        post_steps = torch.zeros_like(state.row_step)
-        block_done = state.stopped | ~in_block.any(-1)  # a row whose prompt ends on a boundary has no block 0
+    active_rows, max_steps = _pace(settings, steps_per_block)
+    row_blocks = (state.live - state.offsets + settings.block_length - 1) // settings.block_length  # last index
+    low, high, last = int(state.offsets.min()), int(state.offsets.max()), int(row_blocks.max())  # once a batch
+    for index in range(0 if high > 0 else 1, last + 1):
+        block = _open_block(run, state, index, low, high)
         for step in range(max_steps):
-            has_mask = masked.any(-1)
-            if editing:  # LLaDA2.1: after the masks, passes that may still edit, up to max_post_steps of them
-                post_steps += (~has_mask & ~block_done).long()
-                block_done |= post_steps > settings.max_post_steps
-                active = ~block_done & ~state.stopped
-            elif dynamic:
-                active = has_mask & ~state.stopped
-            else:  # a budget runs all its steps (as LLaDA counts them); a short first block ends with its masks
-                active = (has_mask | full_window) & ~state.stopped
-            if (editing or dynamic) and not bool(active.any()):
+            active = active_rows(run, state, block)
+            if active is None:
                 break
-            logits = logits_fn(canvas, start, total if settle else end)
-            state.finite &= _all_finite(logits) | ~active
-            candidates, confidence, probs = _propose(logits[:, : hi - lo], settings, special, rule, generators)
-            confidence = torch.where(masked, confidence, float("-inf"))
-            sorted_conf, order = torch.sort(confidence, dim=-1, descending=True, stable=True)
-            if settings.alg_temp > 0:
-                order = _sampled_order(confidence, settings.alg_temp, generators)
-            plan = StepPlan(
-                sorted_confidence=sorted_conf,
-                n_eligible=masked.sum(-1),
-                n_masked_at_block_start=masked_at_start,
-                step_in_block=step,
-                steps_per_block=steps_per_block,
-                block_length=block_length,
-                threshold=settings.threshold,
-                factor=settings.factor,
-            )
-            count = torch.minimum(schedule(plan), plan.n_eligible)
-            if settings.max_per_step is not None:
-                count = count.clamp(max=settings.max_per_step)
-            count = torch.where(active, count, 0)
-            commit = torch.zeros_like(masked).scatter(1, order, ranks < count.unsqueeze(1))
-            if ar_first is not None and step == 0:
-                commit = torch.where(ar_first.any(-1, keepdim=True), ar_first, commit)
-                if settings.temperature > 0:  # the reference takes that token by argmax even when sampling
-                    greedy = logits[:, : hi - lo].float().clone()  # never write into the model's logits
-                    greedy[..., special.mask_id] = -torch.inf
-                    candidates = torch.where(ar_first, greedy.argmax(-1), candidates)
-            old = canvas[:, start:end]
-            if editing:
-                assert settings.editing_threshold is not None
-                probability = probs.gather(-1, candidates.unsqueeze(-1)).squeeze(-1)  # only editing needs it
-                edits = (in_block & ~masked & ~state.filled[:, lo:hi] & active.unsqueeze(1)
-                         & (probability > settings.editing_threshold) & (candidates != old))
-                block_done |= active & ~has_mask & ~edits.any(-1)  # a pass that changes nothing ends the block
-                commit |= edits
-            if settle:
-                _commit_settled(state, logits, candidates, masked, commit, active, start, prompt_len, special,
-                                stop_ids, observer)
-                masked = (canvas[:, start:end] == special.mask_id) & in_block
-            else:
-                new = torch.where(commit, candidates, old)
-                _observe(observer, state, lo, commit, old, new)
-                canvas[:, start:end] = new
-                masked &= ~commit
-            state.row_step += active.long()
+            _step(run, state, block, step, steps_per_block, active)
         if settings.early_stop == "eos_block":
-            _stop_after_eos_block(state, start, in_block, row_hi, block >= row_blocks, prompt_len, special, stop_ids)
+            _stop_after_eos_block(run, state, block, index >= row_blocks)
         if settings.early_stop != "none" and bool(state.stopped.all()):  # one sync per block, not per step
             break
 
 
-def _ar_block_start(
-    state: _State, settings: DecodingSettings, masked: torch.Tensor, cols: torch.Tensor, row_lo: torch.Tensor
+ActiveRows = Callable[[_Run, _State, _Block], "torch.Tensor | None"]
+"""(run, state, block) -> [B] rows that decode this step, or None when the block is finished for every row."""
+
+
+def _pace(settings: DecodingSettings, steps_per_block: int) -> tuple[ActiveRows, int]:
+    """How a block's steps run: which rows take each step, and the most steps a block may take.
+
+    A budget schedule finishes a block in ``steps_per_block`` steps. A per-step cap can hold it back, so it
+    then runs until the block is done, as a threshold schedule always does (each step commits >= 1 token).
+    With ``editing_threshold``, up to ``max_post_steps`` editing passes follow the block's last mask.
+    """
+    budget = TRANSFER_SCHEDULES[settings.schedule].kind == "budget"
+    dynamic = not budget or settings.max_per_step is not None
+    block_length = settings.block_length
+    assert block_length
+    max_steps = (steps_per_block + block_length if budget else block_length) if dynamic else steps_per_block
+    if settings.editing_threshold is not None:
+        return _editing_rows, max_steps + settings.max_post_steps
+    return (_masked_rows if dynamic else _budget_rows), max_steps
+
+
+def _budget_rows(run: _Run, state: _State, block: _Block) -> torch.Tensor:
+    """A budget runs all its steps (as LLaDA counts them); a short first block ends with its masks."""
+    return (block.masked.any(-1) | block.full_window) & ~state.stopped
+
+
+def _masked_rows(run: _Run, state: _State, block: _Block) -> torch.Tensor | None:
+    """Rows with masks left in their block; None once there are none (one host sync per step)."""
+    active = block.masked.any(-1) & ~state.stopped
+    return active if bool(active.any()) else None
+
+
+def _editing_rows(run: _Run, state: _State, block: _Block) -> torch.Tensor | None:
+    """LLaDA2.1: rows with masks left, then up to ``max_post_steps`` passes that may still edit the block."""
+    block.post_steps += (~block.masked.any(-1) & ~block.done).long()
+    block.done |= block.post_steps > run.settings.max_post_steps
+    active = ~block.done & ~state.stopped
+    return active if bool(active.any()) else None
+
+
+def _open_block(run: _Run, state: _State, index: int, low: int, high: int) -> _Block:
+    """Block ``index`` of every row (see ``_draft``; ``low``/``high``: the rows' least and greatest offsets)."""
+    settings, canvas, offsets = run.settings, state.canvas, state.offsets
+    assert settings.block_length
+    length, device = settings.block_length, canvas.device
+    lo = max(0, low + (index - 1) * length)
+    hi = min(high + index * length, canvas.shape[1] - run.prompt_len)
+    cols = torch.arange(lo, hi, device=device)
+    row_lo = (offsets + (index - 1) * length).clamp(min=0)
+    row_hi = torch.minimum(offsets + index * length, state.live)
+    in_block = (cols >= row_lo.unsqueeze(1)) & (cols < row_hi.unsqueeze(1))
+    start, end = run.prompt_len + lo, run.prompt_len + hi
+    masked = (canvas[:, start:end] == run.special.mask_id) & in_block
+    return _Block(
+        lo=lo, hi=hi, start=start, end=end, in_block=in_block, row_hi=row_hi, masked=masked,
+        masked_at_start=masked.sum(-1),
+        full_window=in_block.sum(-1) == length,
+        ar_first=_ar_block_start(state, masked, cols, row_lo) if settings.ar_block_start else None,
+        done=state.stopped | ~in_block.any(-1),  # a row whose prompt ends on a boundary has no block 0
+        post_steps=torch.zeros_like(state.row_step),
+    )
+
+
+def _step(run: _Run, state: _State, block: _Block, step: int, steps_per_block: int, active: torch.Tensor) -> None:
+    """One forward pass: propose a token everywhere, commit the schedule's share (and edits), count the step."""
+    settings, canvas = run.settings, state.canvas
+    settle = settings.early_stop == "settled"
+    logits = run.logits_fn(canvas, block.start, canvas.shape[1] if settle else block.end)
+    state.finite &= _all_finite(logits) | ~active
+    window = logits[:, : block.hi - block.lo]
+    candidates, confidence, probs = _propose(window, settings, run.special, run.rule, run.generators)
+    commit = _scheduled_commit(run, block, confidence, step, steps_per_block, active)
+    if block.ar_first is not None and step == 0:
+        commit, candidates = _commit_ar_first(run, block, window, commit, candidates)
+    old = canvas[:, block.start : block.end]
+    if settings.editing_threshold is not None:
+        commit |= _edits(run, state, block, candidates, probs, old, active)
+    if settle:
+        _commit_settled(run, state, logits, candidates, block.masked, commit, active, block.start)
+        block.masked = (canvas[:, block.start : block.end] == run.special.mask_id) & block.in_block
+    else:
+        new = torch.where(commit, candidates, old)
+        _observe(run.observer, state, block.lo, commit, old, new)
+        canvas[:, block.start : block.end] = new
+        block.masked &= ~commit
+    state.row_step += active.long()
+
+
+def _scheduled_commit(
+    run: _Run, block: _Block, confidence: torch.Tensor, step: int, steps_per_block: int, active: torch.Tensor
 ) -> torch.Tensor:
+    """[B, W] the masked positions this step commits: the schedule's count of the most confident ones.
+
+    With ``alg_temp > 0`` (Dream) that many positions are drawn from softmax(confidence / alg_temp) instead.
+    """
+    settings = run.settings
+    confidence = torch.where(block.masked, confidence, float("-inf"))
+    sorted_conf, order = torch.sort(confidence, dim=-1, descending=True, stable=True)
+    if settings.alg_temp > 0:
+        order = _sampled_order(confidence, settings.alg_temp, run.generators)
+    assert settings.block_length
+    plan = StepPlan(
+        sorted_confidence=sorted_conf,
+        n_eligible=block.masked.sum(-1),
+        n_masked_at_block_start=block.masked_at_start,
+        step_in_block=step,
+        steps_per_block=steps_per_block,
+        block_length=settings.block_length,
+        params=run.schedule_params,
+    )
+    count = torch.minimum(run.schedule(plan), plan.n_eligible)
+    if settings.max_per_step is not None:
+        count = count.clamp(max=settings.max_per_step)
+    count = torch.where(active, count, 0)
+    ranks = torch.arange(block.hi - block.lo, device=confidence.device)
+    return torch.zeros_like(block.masked).scatter(1, order, ranks < count.unsqueeze(1))
+
+
+def _commit_ar_first(
+    run: _Run, block: _Block, logits: torch.Tensor, commit: torch.Tensor, candidates: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Fast-dLLM v2's first step of a block: a row opening an attention block commits that one token alone."""
+    assert block.ar_first is not None
+    commit = torch.where(block.ar_first.any(-1, keepdim=True), block.ar_first, commit)
+    if run.settings.temperature > 0:  # the reference takes that token by argmax even when sampling
+        greedy = logits.float().clone()  # never write into the model's logits
+        greedy[..., run.special.mask_id] = -torch.inf
+        candidates = torch.where(block.ar_first, greedy.argmax(-1), candidates)
+    return commit, candidates
+
+
+def _edits(
+    run: _Run, state: _State, block: _Block, candidates: torch.Tensor, probs: torch.Tensor, old: torch.Tensor,
+    active: torch.Tensor,
+) -> torch.Tensor:
+    """[B, W] LLaDA2.1's token-to-token edits: committed tokens of the block whose new, confident prediction differs.
+
+    A pass after the block's last mask that changes nothing ends the row's block.
+    """
+    threshold = run.settings.editing_threshold
+    assert threshold is not None
+    probability = probs.gather(-1, candidates.unsqueeze(-1)).squeeze(-1)  # only editing needs it
+    edits = (block.in_block & ~block.masked & ~state.filled[:, block.lo : block.hi] & active.unsqueeze(1)
+             & (probability > threshold) & (candidates != old))
+    block.done |= active & ~block.masked.any(-1) & ~edits.any(-1)
+    return edits
+
+
+def _ar_block_start(state: _State, masked: torch.Tensor, cols: torch.Tensor, row_lo: torch.Tensor) -> torch.Tensor:
     """[B, W] Fast-dLLM v2's first commit of a block: the row's window start, where it opens an attention block.
 
     Only where that column is still masked: the finished previous block predicts it, and the reference
@@ -330,34 +454,26 @@ def _stop_ids(special: SpecialTokens, device: torch.device) -> torch.Tensor:
     return torch.tensor(ids, dtype=torch.long, device=device)
 
 
-def _stop_after_eos_block(
-    state: _State,
-    start: int,
-    in_block: torch.Tensor,
-    row_hi: torch.Tensor,
-    last: torch.Tensor,
-    prompt_len: int,
-    special: SpecialTokens,
-    stop_ids: torch.Tensor,
-) -> None:
+def _stop_after_eos_block(run: _Run, state: _State, block: _Block, last: torch.Tensor) -> None:
     """LLaDA2.0's early stop: a finished block holding EOS ends the row; the rest becomes EOS, undecoded.
 
-    ``in_block`` marks each row's own window within the canvas columns from ``start``; ``row_hi`` [B] is
-    where each row's window ends (generation coordinates).
+    ``last`` [B] marks the rows for which this block is their last one.
     """
-    window = state.canvas[:, start : start + in_block.shape[1]]
-    hit = (torch.isin(window, stop_ids) & in_block).any(-1) & ~state.stopped
+    window = state.canvas[:, block.start : block.end]
+    hit = (torch.isin(window, run.stop_ids) & block.in_block).any(-1) & ~state.stopped
     state.stopped |= hit
     hit &= ~last  # EOS in a row's last block stops nothing early
-    assert special.eos_id is not None
+    assert run.special.eos_id is not None
     state.stopped_early |= hit
-    gen = state.canvas[:, prompt_len:]
-    tail = hit.unsqueeze(1) & (torch.arange(gen.shape[1], device=gen.device) >= row_hi.unsqueeze(1)) & ~state.filled
-    state.canvas[:, prompt_len:] = torch.where(tail, special.eos_id, gen)
+    gen = state.canvas[:, run.prompt_len :]
+    tail = (hit.unsqueeze(1) & (torch.arange(gen.shape[1], device=gen.device) >= block.row_hi.unsqueeze(1))
+            & ~state.filled)
+    state.canvas[:, run.prompt_len :] = torch.where(tail, run.special.eos_id, gen)
     state.filled |= tail
 
 
 def _commit_settled(
+    run: _Run,
     state: _State,
     logits: torch.Tensor,
     candidates: torch.Tensor,
@@ -365,25 +481,21 @@ def _commit_settled(
     commit: torch.Tensor,
     active: torch.Tensor,
     start: int,
-    prompt_len: int,
-    special: SpecialTokens,
-    stop_ids: torch.Tensor,
-    observer: StepObserver | None,
 ) -> None:
     """Commit this step; a row whose every remaining mask (this block and after) proposes EOS commits them all."""
     canvas, width = state.canvas, candidates.shape[1]
     tail_logits = logits[:, width:].float()
-    tail_logits[..., special.mask_id] = float("-inf")
+    tail_logits[..., run.special.mask_id] = float("-inf")
     tail_candidates = tail_logits.argmax(-1)  # greedy: the check asks what the model expects there
     old = canvas[:, start:]
-    window_masked = old == special.mask_id
+    window_masked = old == run.special.mask_id
     window_candidates = torch.cat([candidates, tail_candidates], 1)
-    proposes_stop = torch.isin(window_candidates, stop_ids)
+    proposes_stop = torch.isin(window_candidates, run.stop_ids)
     settles = active & window_masked.any(-1) & (proposes_stop | ~window_masked).all(-1)
     scheduled = torch.cat([commit, torch.zeros_like(window_masked[:, width:])], 1)
     window_commit = torch.where(settles.unsqueeze(1), window_masked, scheduled)
     new = torch.where(window_commit, window_candidates, old)
-    _observe(observer, state, start - prompt_len, window_commit, old, new)
+    _observe(run.observer, state, start - run.prompt_len, window_commit, old, new)
     canvas[:, start:] = new
     state.stopped |= settles
     state.stopped_early |= settles & (window_commit & ~scheduled).any(-1)
@@ -404,21 +516,14 @@ def _sampled_order(
     return torch.sort(keys, dim=-1, descending=True, stable=True).indices
 
 
-def _edit_round(
-    logits_fn: LogitsFn,
-    state: _State,
-    prompt_len: int,
-    settings: DecodingSettings,
-    special: SpecialTokens,
-    generators: list[torch.Generator] | None,
-    observer: StepObserver | None,
-) -> None:
+def _edit_round(run: _Run, state: _State) -> None:
     """One generate-then-edit round: score the draft, re-mask its weakest tokens, re-predict them in one pass.
 
     Two forward passes per row: one with the whole draft visible to score each committed token by the
     probability the model gives it, one over the canvas with the chosen tokens re-masked whose argmax
     (or sample) replaces them all at once. Positions ``eos_block`` filled are never edited.
     """
+    logits_fn, prompt_len, settings, special = run.logits_fn, run.prompt_len, run.settings, run.special
     canvas, total = state.canvas, state.canvas.shape[1]
     logits = logits_fn(canvas, prompt_len, total).float()
     state.finite &= _all_finite(logits)
@@ -439,9 +544,9 @@ def _edit_round(
     masked_canvas = torch.cat([canvas[:, :prompt_len], torch.where(remask, special.mask_id, current)], 1)
     logits = logits_fn(masked_canvas, prompt_len, total)
     state.finite &= _all_finite(logits)
-    candidates, _, _ = _propose(logits, settings, special, CONFIDENCE_RULES["low_confidence"], generators)
+    candidates, _, _ = _propose(logits, settings, special, CONFIDENCE_RULES["low_confidence"].fn, run.generators)
     new = torch.where(remask, candidates, current)
-    _observe(observer, state, 0, remask, current, new)  # ``old`` is the draft token: re-predicting it is no change
+    _observe(run.observer, state, 0, remask, current, new)  # ``old`` is the draft token: re-predicting it is no change
     canvas[:, prompt_len:] = new
     state.row_step += 1
 

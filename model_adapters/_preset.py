@@ -1,36 +1,18 @@
-"""Family presets: what differs between diffusion LM families, as data over one shared engine.
+"""Family presets and their registry: what differs between diffusion LM families, as data over one engine.
 
-A family file builds one ``FamilyPreset`` and calls ``register_family``. Everything heavy
-(torch, transformers) is imported inside the functions that need it.
+A family file builds one ``FamilyPreset`` and calls ``register_family``. This module imports no family and
+no model (lookup, which needs the built-in families, lives in ``model_adapters.families``), so family files
+and the owned loaders import it without a loop. Everything heavy (torch, transformers) loads later.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
-if TYPE_CHECKING:
-    import torch
-
-
-@dataclass(frozen=True)
-class LoadRequest:
-    """What a family loader needs to build model and tokenizer."""
-
-    pretrained: str
-    """Local folder or hub id."""
-    config: dict[str, Any]
-    """The checkpoint's raw ``config.json``."""
-    device: str
-    """Torch device string."""
-    dtype: str
-    """Torch dtype name (float32, bfloat16, float16)."""
-    trust_remote_code: bool
-    """Whether the user opted in to running the checkpoint's own modeling code."""
-    revision: str | None = None
-    """Hub revision, if any."""
+from model_adapters._loading import LoadRequest
+from model_adapters._settings import ATTENTIONS, DecodingSettings
 
 
 @dataclass(frozen=True)
@@ -44,9 +26,9 @@ class FamilyPreset:
     architectures: tuple[str, ...] = ()
     """``config.json`` ``architectures`` entries that identify the family."""
     mask_token: str | None = None
-    """Mask token text looked up in the tokenizer; falls back to the tokenizer's own mask token."""
+    """Mask token text looked up in the tokenizer's vocabulary (first choice, see ``mask_id``)."""
     mask_token_id: int | None = None
-    """The published mask id, for documentation; the id actually used is the tokenizer's for ``mask_token``."""
+    """The published mask id: used when the tokenizer lacks ``mask_token``, before its own mask token."""
     eos_tokens: tuple[str, ...] = ()
     """Token texts that end a generation, besides the tokenizer's EOS (e.g. an end-of-turn token)."""
     eot_token: str | None = None
@@ -73,6 +55,21 @@ class FamilyPreset:
     description: str = ""
     """One line for docs and error messages."""
 
+    def mask_id(self, tokenizer: Any) -> int | None:
+        """The mask id decoding uses with ``tokenizer``; None when there is none.
+
+        Precedence: the id of ``mask_token`` in the tokenizer's vocabulary; else ``mask_token_id`` when it is
+        inside the vocabulary (iLLaDA masks with the ordinary id 5, whatever mask token its tokenizer
+        declares); else the tokenizer's own ``mask_token_id``. The family's word wins over the tokenizer's,
+        since a generic tokenizer's mask token is not necessarily the one the model was trained with.
+        """
+        if self.mask_token is not None and (found := tokenizer.get_vocab().get(self.mask_token)) is not None:
+            return int(found)
+        if self.mask_token_id is not None and 0 <= self.mask_token_id < len(tokenizer):
+            return self.mask_token_id
+        own = tokenizer.mask_token_id
+        return None if own is None else int(own)
+
     def matches(self, config: dict[str, Any]) -> bool:
         """Whether a checkpoint's config identifies this family."""
         return self.matches_architecture(config) or config.get("model_type") in self.model_types
@@ -83,94 +80,34 @@ class FamilyPreset:
 
 
 FAMILIES: dict[str, FamilyPreset] = {}
-"""Registered presets by name."""
+"""Registered presets by name (look them up with ``model_adapters.get_family``)."""
 
 
 def register_family(preset: FamilyPreset) -> FamilyPreset:
-    """Add a preset to the registry (a family file calls this once at import)."""
-    if preset.name in FAMILIES and FAMILIES[preset.name] != preset:
-        raise ValueError(f"family {preset.name!r} registered twice")
+    """Add a preset to the registry (a family file calls this once at import).
+
+    Raises:
+        ValueError: when the name is taken, or the preset's attention or decoding defaults are invalid
+            (an unknown or misspelled setting, a schedule without its parameter, a cache the attention
+            cannot use), so a broken family fails when it registers rather than on its first request.
+    """
+    if preset.name in FAMILIES:
+        raise ValueError(f"family {preset.name!r} is already registered ({FAMILIES[preset.name].description})")
+    _check(preset)
     FAMILIES[preset.name] = preset
     return preset
 
 
-def get_family(name: str) -> FamilyPreset:
-    """Look a preset up by name, with the list of choices on error."""
-    _import_families()
-    if name not in FAMILIES:
-        raise ValueError(f"unknown family {name!r}; choose from {sorted(FAMILIES)}")
-    return FAMILIES[name]
-
-
-def detect_family(config: dict[str, Any]) -> FamilyPreset:
-    """Pick the preset whose architectures (first) or model_type match the checkpoint config.
-
-    Raises:
-        ValueError: when no family matches (the message suggests ``family=``).
-    """
-    _import_families()
-    # Architectures first: some families share a model_type (LLaDA-MoE checkpoints have used "llada").
-    found = [p for p in FAMILIES.values() if p.matches_architecture(config)]
-    found = found or [p for p in FAMILIES.values() if p.matches(config)]
-    if not found:
-        raise ValueError(
-            f"cannot tell the diffusion family of model_type={config.get('model_type')!r}, "
-            f"architectures={config.get('architectures')}; pass family=<{'|'.join(sorted(FAMILIES))}>"
-        )
-    return found[0]
-
-
-def read_config(pretrained: str, revision: str | None = None) -> dict[str, Any]:
-    """Read ``config.json`` of a local folder or (cached) hub checkpoint without loading weights.
-
-    Raises:
-        FileNotFoundError: when the path or hub id has no config (offline, typo, or not a model folder).
-    """
-    from pathlib import Path
-
-    local = Path(pretrained).expanduser()
-    if local.is_dir():
-        path = local / "config.json"
-        if not path.is_file():
-            raise FileNotFoundError(f"{local} has no config.json: is it a saved model folder?")
-    elif pretrained.startswith((".", "/", "~")) or local.suffix:
-        raise FileNotFoundError(f"model folder {pretrained!r} does not exist")
-    else:
-        from transformers.utils import cached_file
-
-        try:
-            path = Path(cached_file(pretrained, "config.json", revision=revision))
-        except OSError as error:
-            raise FileNotFoundError(
-                f"could not fetch config.json for {pretrained!r} (offline or unknown id): {error}"
-            ) from None
-    return json.loads(path.read_text())
-
-
-def _import_families() -> None:
-    import model_adapters.families  # noqa: F401  (registers the built-in presets)
-
-
-def torch_dtype(name: str) -> torch.dtype:
-    """Map a dtype name to torch, with a clear error."""
-    import torch
-
-    table = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
-    if name not in table:
-        raise ValueError(f"dtype must be one of {sorted(table)} or 'auto', got {name!r}")
-    return table[name]
-
-
-def load_generic(request: LoadRequest) -> Any:
-    """Load weights with transformers' Auto classes, picking masked- or causal-LM heads by architecture."""
-    from transformers import AutoModel, AutoModelForCausalLM, AutoModelForMaskedLM
-
-    archs = " ".join(request.config.get("architectures") or ())
-    auto = AutoModelForMaskedLM if "MaskedLM" in archs else AutoModelForCausalLM if "CausalLM" in archs else AutoModel
-    model = auto.from_pretrained(
-        request.pretrained,
-        dtype=torch_dtype(request.dtype),
-        revision=request.revision,
-        trust_remote_code=request.trust_remote_code,
-    )
-    return model.to(request.device).eval()
+def _check(preset: FamilyPreset) -> None:
+    if not preset.name.isidentifier():
+        raise ValueError(f"family name {preset.name!r} must be an identifier (it is passed as family=<name>)")
+    if preset.attention not in ATTENTIONS:
+        raise ValueError(f"family {preset.name!r}: unknown attention {preset.attention!r}; choose from {ATTENTIONS}")
+    if preset.attention == "block_causal" and preset.generate is None and not preset.attention_block:
+        raise ValueError(f"family {preset.name!r}: block_causal attention needs attention_block")
+    try:
+        defaults = DecodingSettings.from_mapping(preset.defaults)
+        defaults.validate()
+        defaults.validate_for(preset.attention, preset.attention_block, whole_blocks=False)
+    except ValueError as error:
+        raise ValueError(f"family {preset.name!r} has invalid defaults {preset.defaults}: {error}") from None

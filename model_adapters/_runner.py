@@ -9,6 +9,7 @@ from typing import Any
 import torch
 
 from model_adapters._engine import BlockLayout, LogitsFn
+from model_adapters._settings import check_cache_attention
 
 
 def bidirectional_logits_fn(model: Any, attention_mask: torch.Tensor, shifted: bool) -> LogitsFn:
@@ -130,19 +131,14 @@ def make_logits_fn(
     """
     from model_adapters._cache import cached_logits_fn
 
+    check_cache_attention(cache, attention)
     if attention == "block_causal":
         if not attention_block or attention_block <= 0:
             raise ValueError("attention='block_causal' needs a positive attention_block")
-        if cache in ("prefix", "dual"):
-            raise ValueError(f"cache={cache!r} is for bidirectional models; block-causal models use 'block_kv'")
         if cache == "block_kv":
             layout = block_layout(attention_mask, prompt_len, attention_block)
             return cached_logits_fn(model, attention_mask, shifted, "block_kv", layout)
         return BlockCausalLogits(model, attention_mask, shifted, prompt_len, attention_block)
-    if attention != "bidirectional":
-        raise ValueError(f"unknown attention {attention!r}; choose 'bidirectional' or 'block_causal'")
-    if cache == "block_kv":
-        raise ValueError("cache='block_kv' is exact only for block-causal models; use 'prefix', 'dual' or 'none'")
-    if cache in ("prefix", "dual"):
+    if cache != "none":
         return cached_logits_fn(model, attention_mask, shifted, cache)
     return bidirectional_logits_fn(model, attention_mask, shifted)

@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from model_adapters._strategies import BUDGET_SCHEDULES, CONFIDENCE_RULES, THRESHOLD_SCHEDULES, TRANSFER_SCHEDULES
+from model_adapters._strategies import CONFIDENCE_RULES, TRANSFER_SCHEDULES
 
 CACHE_MODES = {
     "none": "no KV cache: every step is a full forward pass (exact)",
@@ -28,6 +28,29 @@ EARLY_STOPS = {
 ATTENTIONS = ("bidirectional", "block_causal")
 """Attention patterns a family may declare (the preset's ``attention`` field)."""
 
+CACHE_ATTENTION = {"none": ATTENTIONS, "prefix": ("bidirectional",), "dual": ("bidirectional",),
+                   "block_kv": ("block_causal",)}
+"""The attentions each cache mode is valid for: the one compatibility rule (settings, runner and cache use it)."""
+
+
+def check_cache_attention(cache: str, attention: str) -> None:
+    """Refuse a cache mode the attention pattern cannot use.
+
+    Raises:
+        ValueError: for an unknown attention or cache, or a pair that does not go together.
+    """
+    if attention not in ATTENTIONS:
+        raise ValueError(f"unknown attention {attention!r}; choose from {list(ATTENTIONS)}")
+    if cache not in CACHE_ATTENTION:
+        raise ValueError(f"unknown cache {cache!r}; choose from {sorted(CACHE_ATTENTION)}")
+    if attention in CACHE_ATTENTION[cache]:
+        return
+    fits = [name for name, attentions in CACHE_ATTENTION.items() if attention in attentions]
+    why = ("is exact only for block-causal models" if cache == "block_kv"
+           else "is the Fast-dLLM approximation for bidirectional models")
+    choices = " or ".join(map(repr, fits))
+    raise ValueError(f"cache={cache!r} {why}; this family's attention is {attention}: use cache={choices}")
+
 # Keys lm-eval itself puts into gen_kwargs; the adapter consumes them, the engine never sees them.
 LM_EVAL_GEN_KEYS = frozenset({"until", "max_gen_toks", "do_sample", "temperature"})
 
@@ -48,7 +71,7 @@ class DecodingSettings:
     schedule: str = "fixed"
     """Transfer schedule deciding how many tokens to commit per step (see ``TRANSFER_SCHEDULES``)."""
     threshold: float | None = None
-    """Confidence threshold for the ``threshold`` schedule, in (0, 1]."""
+    """Confidence threshold of the ``threshold``, ``threshold_strict`` and ``threshold_count`` schedules, in (0, 1]."""
     factor: float | None = None
     """Factor f of the ``factor`` schedule: commit the n most confident while (n+1)(1-c_n) <= f."""
     max_per_step: int | None = None
@@ -137,24 +160,20 @@ class DecodingSettings:
 
     def validate(self) -> None:
         """Check names and ranges; called for every resolved setting."""
-        if self.remasking not in CONFIDENCE_RULES:
-            raise ValueError(f"unknown remasking {self.remasking!r}; choose from {sorted(CONFIDENCE_RULES)}")
-        if self.schedule not in TRANSFER_SCHEDULES:
-            raise ValueError(f"unknown schedule {self.schedule!r}; choose from {sorted(TRANSFER_SCHEDULES)}")
+        self._validate_strategies()
         for name in ("gen_length", "steps", "block_length", "max_per_step"):
             value = getattr(self, name)
             if value is not None and value <= 0:
                 raise ValueError(f"{name} must be a positive integer, got {value}")
         if self.gen_length and self.block_length:
             # (Divisibility is checked per attention in ``validate_for``: block-causal families take any length.)
-            if self.steps and self.schedule in BUDGET_SCHEDULES and self.steps % self.num_blocks:
+            budget = TRANSFER_SCHEDULES[self.schedule].kind == "budget"
+            if self.steps and budget and self.steps % self.num_blocks:
                 raise ValueError(f"steps={self.steps} must be a multiple of the number of blocks ({self.num_blocks})")
-        if self.schedule in THRESHOLD_SCHEDULES and self.threshold is None:
-            raise ValueError(f"schedule={self.schedule!r} needs threshold=<value in (0, 1]>")
         if self.threshold is not None and not 0.0 < self.threshold <= 1.0:
             raise ValueError(f"threshold must be in (0, 1], got {self.threshold}")
-        if self.schedule == "factor" and (self.factor is None or self.factor <= 0):
-            raise ValueError("schedule='factor' needs factor=<positive value>")
+        if self.factor is not None and self.factor <= 0:
+            raise ValueError(f"factor must be > 0, got {self.factor}")
         if self.temperature < 0:
             raise ValueError(f"temperature must be >= 0, got {self.temperature}")
         self._validate_sampler()
@@ -176,10 +195,29 @@ class DecodingSettings:
         if self.confidence_eos_eot_inf and self.sampler != "llada":
             raise ValueError("confidence_eos_eot_inf is LLaDA's option; it needs sampler='llada'")
 
+    def _validate_strategies(self) -> None:
+        """Check the rule and schedule against what their registrations declare."""
+        if self.remasking not in CONFIDENCE_RULES:
+            raise ValueError(f"unknown remasking {self.remasking!r}; choose from {sorted(CONFIDENCE_RULES)}")
+        if self.schedule not in TRANSFER_SCHEDULES:
+            raise ValueError(f"unknown schedule {self.schedule!r}; choose from {sorted(TRANSFER_SCHEDULES)}")
+        rule, schedule = CONFIDENCE_RULES[self.remasking], TRANSFER_SCHEDULES[self.schedule]
+        for kind, name, params in (("remasking", rule.name, rule.params), ("schedule", schedule.name, schedule.params)):
+            for param in params:
+                if param not in self.field_names():
+                    raise ValueError(f"{kind}={name!r} declares parameter {param!r}, which is no decoding setting")
+                if getattr(self, param) is None:
+                    raise ValueError(f"{kind}={name!r} needs {param}=<value>")
+        if schedule.remasking is not None and self.remasking != schedule.remasking:
+            raise ValueError(f"schedule={schedule.name!r} needs remasking={schedule.remasking!r}")
+
+    def strategy_params(self) -> tuple[dict[str, object], dict[str, object]]:
+        """The values of the parameters the confidence rule and the schedule declare, in that order."""
+        rule, schedule = CONFIDENCE_RULES[self.remasking], TRANSFER_SCHEDULES[self.schedule]
+        return ({p: getattr(self, p) for p in rule.params}, {p: getattr(self, p) for p in schedule.params})
+
     def _validate_extensions(self) -> None:
         """Checks of the Dream, cache, early-stop and edit settings."""
-        if self.schedule == "origin" and self.remasking != "random":
-            raise ValueError("schedule='origin' (Dream alg=origin) needs remasking='random'")
         if self.alg_temp < 0:
             raise ValueError(f"alg_temp must be >= 0, got {self.alg_temp}")
         if self.cache not in CACHE_MODES:
@@ -224,23 +262,12 @@ class DecodingSettings:
         Raises:
             ValueError: when the cache does not apply to that attention, or blocks do not line up.
         """
-        if attention not in ATTENTIONS:
-            raise ValueError(f"unknown attention {attention!r}; choose from {list(ATTENTIONS)}")
+        check_cache_attention(self.cache, attention)
         if attention == "bidirectional" and whole_blocks and self.gen_length and self.block_length:
             # LLaDA's and Dream's decoders cut the canvas into whole blocks. Block-causal families do not need
             # it: their blocks sit at absolute positions and the last one is decoded whole past gen_length.
             if self.gen_length % self.block_length:
                 raise ValueError(f"gen_length={self.gen_length} is not divisible by block_length={self.block_length}")
-        if attention == "bidirectional" and self.cache == "block_kv":
-            raise ValueError(
-                "cache='block_kv' is exact only for block-causal models; this family attends bidirectionally: "
-                "use cache='prefix' or 'dual' (approximate) or 'none'"
-            )
-        if attention == "block_causal" and self.cache in ("prefix", "dual"):
-            raise ValueError(
-                f"cache={self.cache!r} is the Fast-dLLM approximation for bidirectional models; this family is "
-                "block-causal: use cache='block_kv' (exact) or 'none'"
-            )
         if self.ar_block_start and attention != "block_causal":
             raise ValueError("ar_block_start (Fast-dLLM v2) needs a block-causal model: it commits the token that the "
                              "finished previous attention block predicts")
@@ -256,7 +283,7 @@ class DecodingSettings:
     @property
     def needs_noise(self) -> bool:
         """Whether decoding draws random numbers (then every row needs its own generator)."""
-        return self.temperature > 0 or self.remasking == "random" or self.alg_temp > 0
+        return self.temperature > 0 or CONFIDENCE_RULES[self.remasking].draws_noise or self.alg_temp > 0
 
     def as_dict(self) -> dict[str, Any]:
         """Plain dict for traces and the results JSON."""

@@ -1,5 +1,9 @@
 """Decoding strategies, one small function each, in two registries the engine looks up by name.
 
+Each registration declares what the settings validation and the engine need to know: the decoding settings
+the strategy reads (``params``), whether a rule draws noise, and whether a schedule is a step budget or a
+threshold rule. Nothing elsewhere lists strategies by name.
+
 A confidence rule scores every candidate token; a transfer schedule decides how many of the
 most confident candidates each row commits this step. The engine then commits the top-k (or, with
 ``alg_temp > 0``, that many positions sampled from softmax(confidence / alg_temp), as Dream does).
@@ -21,38 +25,120 @@ Mapping to the reference decoders:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     import torch
 
-ConfidenceRule = Callable[["torch.Tensor", "torch.Tensor", Callable[[], "torch.Tensor"]], "torch.Tensor"]
-"""(probs [B,N,V] float, x0 [B,N] candidate ids, uniform() -> [B,N] noise) -> confidence [B,N]."""
+ConfidenceFn = Callable[..., "torch.Tensor"]
+"""(probs [B,N,V] float, x0 [B,N] candidate ids, uniform() -> [B,N] noise, **params) -> confidence [B,N]."""
+
+ScheduleFn = Callable[["StepPlan"], "torch.Tensor"]
+"""(plan) -> [B] number of the most confident candidates each row commits this step."""
+
+
+@dataclass(frozen=True)
+class ConfidenceRule:
+    """A registered confidence rule and what the settings validation and the engine must know about it."""
+
+    name: str
+    """Registry name, used as ``remasking=<name>``."""
+    fn: ConfidenceFn
+    """The rule; called with the declared ``params`` as keyword arguments."""
+    params: tuple[str, ...] = ()
+    """Decoding settings (``DecodingSettings`` fields) the rule reads; each must be set (not None)."""
+    draws_noise: bool = False
+    """Whether it calls ``uniform()``: then every row gets its own random generator."""
+    description: str = ""
+    """One line for docs and errors (the function's docstring's first line)."""
+
+
+@dataclass(frozen=True)
+class TransferSchedule:
+    """A registered transfer schedule and what the settings validation and the engine must know about it."""
+
+    name: str
+    """Registry name, used as ``schedule=<name>``."""
+    fn: ScheduleFn
+    """The schedule."""
+    kind: Literal["budget", "threshold"]
+    """``budget``: a block finishes in exactly its ``steps_per_block`` steps (so ``steps`` must split evenly
+    over the blocks); ``threshold``: each step commits what passes the rule (at least one token) and the
+    block runs until its masks are gone, whatever ``steps``."""
+    params: tuple[str, ...] = ()
+    """Decoding settings the schedule reads from ``StepPlan.params``; each must be set (not None)."""
+    remasking: str | None = None
+    """The only confidence rule the schedule is meaningful with (None: any)."""
+    description: str = ""
+    """One line for docs and errors (the function's docstring's first line)."""
+
 
 CONFIDENCE_RULES: dict[str, ConfidenceRule] = {}
-TRANSFER_SCHEDULES: dict[str, Callable[[StepPlan], torch.Tensor]] = {}
+"""Registered confidence rules by name."""
+TRANSFER_SCHEDULES: dict[str, TransferSchedule] = {}
+"""Registered transfer schedules by name."""
 
 
-def confidence_rule(name: str) -> Callable[[ConfidenceRule], ConfidenceRule]:
-    """Register a confidence rule under ``name``."""
+def confidence_rule(
+    name: str, *, params: tuple[str, ...] = (), draws_noise: bool = False
+) -> Callable[[ConfidenceFn], ConfidenceFn]:
+    """Register the decorated function as the confidence rule ``name``.
 
-    def register(fn: ConfidenceRule) -> ConfidenceRule:
-        CONFIDENCE_RULES[name] = fn
+    Args:
+        name: The ``remasking`` value that selects it.
+        params: Decoding settings it needs, passed to it as keyword arguments.
+        draws_noise: Whether it draws random numbers (through its ``uniform`` argument).
+
+    Raises:
+        ValueError: when ``name`` is taken.
+    """
+
+    def register(fn: ConfidenceFn) -> ConfidenceFn:
+        _refuse_duplicate(CONFIDENCE_RULES, name, "confidence rule")
+        CONFIDENCE_RULES[name] = ConfidenceRule(name, fn, tuple(params), draws_noise, _first_line(fn))
         return fn
 
     return register
 
 
-def transfer_schedule(name: str) -> Callable[[Callable[[StepPlan], torch.Tensor]], Callable[[StepPlan], torch.Tensor]]:
-    """Register a transfer schedule under ``name``."""
+def transfer_schedule(
+    name: str,
+    *,
+    kind: Literal["budget", "threshold"],
+    params: tuple[str, ...] = (),
+    remasking: str | None = None,
+) -> Callable[[ScheduleFn], ScheduleFn]:
+    """Register the decorated function as the transfer schedule ``name``.
 
-    def register(fn: Callable[[StepPlan], torch.Tensor]) -> Callable[[StepPlan], torch.Tensor]:
-        TRANSFER_SCHEDULES[name] = fn
+    Args:
+        name: The ``schedule`` value that selects it.
+        kind: ``budget`` or ``threshold`` (see ``TransferSchedule.kind``).
+        params: Decoding settings it reads from ``plan.params``.
+        remasking: The one confidence rule it requires, if any.
+
+    Raises:
+        ValueError: when ``name`` is taken or ``kind`` is neither ``budget`` nor ``threshold``.
+    """
+    if kind not in ("budget", "threshold"):
+        raise ValueError(f"schedule {name!r}: kind must be 'budget' or 'threshold', got {kind!r}")
+
+    def register(fn: ScheduleFn) -> ScheduleFn:
+        _refuse_duplicate(TRANSFER_SCHEDULES, name, "transfer schedule")
+        TRANSFER_SCHEDULES[name] = TransferSchedule(name, fn, kind, tuple(params), remasking, _first_line(fn))
         return fn
 
     return register
+
+
+def _refuse_duplicate(registry: Mapping[str, Any], name: str, what: str) -> None:
+    if name in registry:
+        raise ValueError(f"{what} {name!r} is already registered; pick another name")
+
+
+def _first_line(fn: Callable[..., Any]) -> str:
+    return (fn.__doc__ or "").strip().split("\n")[0]
 
 
 @dataclass(frozen=True)
@@ -71,17 +157,8 @@ class StepPlan:
     """Nominal block length (a row's first, prompt-aligned block may be shorter)."""
     steps_per_block: int
     """Step budget of the block (the fixed schedule spreads its tokens over it)."""
-    threshold: float | None
-    """Threshold setting, for threshold schedules."""
-    factor: float | None
-    """Factor setting, for the factor schedule."""
-
-
-BUDGET_SCHEDULES = frozenset({"fixed", "dream", "origin"})
-"""Schedules that finish a block in exactly ``steps_per_block`` steps (the rest run until the block is done)."""
-
-THRESHOLD_SCHEDULES = frozenset({"threshold", "threshold_count", "threshold_strict"})
-"""Schedules that need ``threshold``."""
+    params: Mapping[str, Any]
+    """The values of the decoding settings the schedule declared in ``params`` (e.g. ``threshold``)."""
 
 
 @confidence_rule("low_confidence")
@@ -92,7 +169,7 @@ def probability_of_candidate(
     return probs.gather(-1, x0.unsqueeze(-1)).squeeze(-1)
 
 
-@confidence_rule("random")
+@confidence_rule("random", draws_noise=True)
 def random_confidence(probs: torch.Tensor, x0: torch.Tensor, uniform: Callable[[], torch.Tensor]) -> torch.Tensor:
     """LLaDA's random remasking: a uniform draw per position from the request's own stream."""
     return uniform()
@@ -113,7 +190,7 @@ def negative_entropy(probs: torch.Tensor, x0: torch.Tensor, uniform: Callable[[]
     return (probs * torch.log(probs + 1e-10)).sum(-1)
 
 
-@transfer_schedule("fixed")
+@transfer_schedule("fixed", kind="budget")
 def fixed_count(plan: StepPlan) -> torch.Tensor:
     """LLaDA's schedule: the block's masks spread evenly over its steps, earlier steps taking the remainder."""
     if plan.step_in_block >= plan.steps_per_block:  # past the budget (a per-step cap held it back)
@@ -123,21 +200,21 @@ def fixed_count(plan: StepPlan) -> torch.Tensor:
     return base + (plan.step_in_block < remainder).long()
 
 
-@transfer_schedule("threshold")
+@transfer_schedule("threshold", kind="threshold", params=("threshold",))
 def confidence_threshold(plan: StepPlan) -> torch.Tensor:
     """Fast-dLLM's schedule: every candidate at or above the threshold, and at least the most confident one."""
-    above = (plan.sorted_confidence >= plan.threshold).sum(-1)
+    above = (plan.sorted_confidence >= plan.params["threshold"]).sum(-1)
     return above.clamp(min=1)
 
 
-@transfer_schedule("threshold_strict")
+@transfer_schedule("threshold_strict", kind="threshold", params=("threshold",))
 def strictly_above_threshold(plan: StepPlan) -> torch.Tensor:
     """LLaDA2.1's and Fast-dLLM v2's rule: every candidate strictly above the threshold, at least the most confident."""
-    above = (plan.sorted_confidence > plan.threshold).sum(-1)
+    above = (plan.sorted_confidence > plan.params["threshold"]).sum(-1)
     return above.clamp(min=1)
 
 
-@transfer_schedule("threshold_count")
+@transfer_schedule("threshold_count", kind="threshold", params=("threshold",))
 def threshold_or_scheduled_count(plan: StepPlan) -> torch.Tensor:
     """SDAR's ``low_confidence_dynamic``, also LLaDA2.0's commit rule.
 
@@ -150,18 +227,17 @@ def threshold_or_scheduled_count(plan: StepPlan) -> torch.Tensor:
 
     base, remainder = divmod(plan.block_length, plan.steps_per_block)
     scheduled = base + int(plan.step_in_block < remainder) if plan.step_in_block < plan.steps_per_block else 1
-    above = (plan.sorted_confidence > plan.threshold).sum(-1)
+    above = (plan.sorted_confidence > plan.params["threshold"]).sum(-1)
     return torch.clamp(above, min=max(scheduled, 1))
 
 
-@transfer_schedule("factor")
+@transfer_schedule("factor", kind="threshold", params=("factor",))
 def confidence_factor(plan: StepPlan) -> torch.Tensor:
     """Fast-dLLM / ParallelBench factor rule: the n most confident while (n+1)(1 - c_n) <= f, at least one."""
     import torch
 
     n = torch.arange(1, plan.sorted_confidence.shape[-1] + 1, device=plan.sorted_confidence.device)
-    assert plan.factor is not None
-    passes = (n + 1) * (1 - plan.sorted_confidence) <= plan.factor  # -inf confidences (not eligible) fail
+    passes = (n + 1) * (1 - plan.sorted_confidence) <= plan.params["factor"]  # -inf confidences (not eligible) fail
     return passes.long().cumprod(-1).sum(-1).clamp(min=1)
 
 
@@ -175,7 +251,7 @@ def dream_timesteps(plan: StepPlan) -> tuple[torch.Tensor, torch.Tensor]:
     return timesteps[i], timesteps[i + 1]
 
 
-@transfer_schedule("dream")
+@transfer_schedule("dream", kind="budget")
 def dream_count(plan: StepPlan) -> torch.Tensor:
     """Dream's diffusion_generate: int(num_masked * (1 - s/t)) tokens, every remaining one at the last step."""
     if plan.step_in_block >= plan.steps_per_block - 1:
@@ -185,7 +261,7 @@ def dream_count(plan: StepPlan) -> torch.Tensor:
     return (plan.n_eligible.float() * (1 - s / t)).long()
 
 
-@transfer_schedule("origin")
+@transfer_schedule("origin", kind="budget", remasking="random")
 def dream_origin(plan: StepPlan) -> torch.Tensor:
     """Dream's ``origin``: with uniform confidences, those >= s/t transfer (each with probability 1 - s/t).
 

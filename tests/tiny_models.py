@@ -182,7 +182,7 @@ def load_native(path: Path, family: str | None = None, trust_remote_code: bool =
     """
     import json
 
-    from model_adapters._preset import LoadRequest, detect_family, get_family
+    from model_adapters import LoadRequest, detect_family, get_family
 
     config = json.loads((path / "config.json").read_text())
     preset = get_family(family) if family else detect_family(config)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from model_adapters._preset import load_generic, torch_dtype
+from model_adapters._loading import load_generic, torch_dtype
 
 if TYPE_CHECKING:
-    from model_adapters._preset import LoadRequest
+    from model_adapters._loading import LoadRequest
 
 # config.json keys that describe where the checkpoint came from, not the network.
 _PROVENANCE_KEYS = frozenset(

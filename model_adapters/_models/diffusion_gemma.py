@@ -13,12 +13,12 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any
 
-from model_adapters._preset import torch_dtype
+from model_adapters._loading import torch_dtype
 
 if TYPE_CHECKING:
     import torch
 
-    from model_adapters._preset import LoadRequest
+    from model_adapters._loading import LoadRequest
 
 
 def load_diffusion_gemma(request: LoadRequest) -> Any:

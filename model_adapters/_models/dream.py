@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from model_adapters._loading import load_generic
 from model_adapters._models._common import copy_fields, from_checkpoint, remote_or, rope_parameters
-from model_adapters._preset import load_generic
 
 if TYPE_CHECKING:
-    from model_adapters._preset import LoadRequest
+    from model_adapters._loading import LoadRequest
 
 _DROP = frozenset({"rope_theta", "rope_scaling", "rope_parameters", "mask_token_id", "bd_size", "use_cache"})
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from model_adapters._loading import load_generic
 from model_adapters._models._common import from_checkpoint, remote_or
 
 if TYPE_CHECKING:
-    from model_adapters._preset import LoadRequest
+    from model_adapters._loading import LoadRequest
 
 _BLOCK = r"^model\.transformer\.blocks\.(\d+)\."
 LLADA_KEY_MAPPING: dict[str, str] = {
@@ -79,14 +80,14 @@ def llama_config_from_llada(config: dict[str, Any]) -> Any:
 def load_llada(request: LoadRequest) -> Any:
     """Load a LLaDA checkpoint into ``LlamaForCausalLM`` (remote code only with ``trust_remote_code``).
 
-    A checkpoint already in Llama layout (``model_type`` ``llama``, e.g. a converted one) loads as is.
+    The layout decides, not the ``model_type``: a config in LLaDA's OLMo-style terms (``d_model``,
+    ``n_layers``) is translated whatever its type, so a new family with LLaDA's network reuses this loader;
+    a checkpoint already in Llama layout (e.g. a converted one) loads as is.
     """
     from transformers import LlamaForCausalLM
 
     if (remote := remote_or(request)) is not None:
         return remote
-    if request.config.get("model_type") != "llada":
-        from model_adapters._preset import load_generic
-
+    if "d_model" not in request.config:
         return load_generic(request)
     return from_checkpoint(LlamaForCausalLM, llama_config_from_llada(request.config), request, LLADA_KEY_MAPPING)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from model_adapters._models._common import from_checkpoint, remote_or, rope_parameters
 
 if TYPE_CHECKING:
-    from model_adapters._preset import LoadRequest
+    from model_adapters._loading import LoadRequest
 
 LLADA2_KEY_MAPPING: dict[str, str] = {r"\.mlp\.gate\.expert_bias$": ".mlp.gate.e_score_correction_bias"}
 """Checkpoint key (regex) -> owned model key: only the router's bias buffer is named differently."""

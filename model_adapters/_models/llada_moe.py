@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from model_adapters._models._common import from_checkpoint, remote_or, rope_parameters
 
 if TYPE_CHECKING:
-    from model_adapters._preset import LoadRequest
+    from model_adapters._loading import LoadRequest
 
 
 def qwen3_moe_config_from_llada_moe(config: dict[str, Any]) -> Any:

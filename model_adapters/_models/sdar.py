@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from model_adapters._loading import load_generic
 from model_adapters._models._common import copy_fields, from_checkpoint, remote_or, rope_parameters
-from model_adapters._preset import load_generic
 
 if TYPE_CHECKING:
-    from model_adapters._preset import LoadRequest
+    from model_adapters._loading import LoadRequest
 
 _DROP = frozenset({"rope_theta", "rope_scaling", "rope_parameters", "mask_token_id", "block_size", "use_cache",
                    "fuse_cross_entropy", "micro_forward", "skip_checkpoint"})
@@ -22,7 +22,8 @@ def qwen3_config(config: dict[str, Any]) -> Any:
     """Translate an SDAR / TraDo ``config.json`` into ``Qwen3Config`` or ``Qwen3MoeConfig`` (MoE variants)."""
     from transformers import Qwen3Config, Qwen3MoeConfig
 
-    moe = config.get("model_type") == "sdar_moe" or "SDARMoeForCausalLM" in (config.get("architectures") or ())
+    # Routed experts make it the MoE variant, whatever the model_type (a family reusing this loader may rename it).
+    moe = bool(config.get("num_experts")) or "SDARMoeForCausalLM" in (config.get("architectures") or ())
     cls = Qwen3MoeConfig if moe else Qwen3Config
     return cls(**copy_fields(config, _DROP), rope_parameters=rope_parameters(config, 1000000.0), use_cache=False)
 

@@ -18,8 +18,7 @@ from typing import Any
 import pytest
 import torch
 
-from model_adapters import read_traces
-from model_adapters._preset import get_family
+from model_adapters import get_family, read_traces
 from model_adapters._settings import LM_EVAL_GEN_KEYS, DecodingSettings
 from tests.model_adapters.reference_dream import reference_dream_generate
 from tests.model_adapters.reference_fast_dllm_v2 import reference_fast_dllm_v2_generate

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from model_adapters import detect_family, get_family
 from model_adapters._engine import SpecialTokens, TraceRecorder, denoise
-from model_adapters._preset import detect_family, get_family
 from model_adapters._runner import bidirectional_logits_fn, make_logits_fn
 from model_adapters._settings import DecodingSettings
 from tests.model_adapters.reference_dream import reference_dream_generate

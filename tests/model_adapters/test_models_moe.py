@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from model_adapters import LoadRequest, detect_family
 from model_adapters._engine import SpecialTokens, denoise
-from model_adapters._preset import LoadRequest, detect_family
 from model_adapters._runner import make_logits_fn
 from model_adapters._settings import DecodingSettings
 from tests.tiny_models import load_native
@@ -141,7 +141,7 @@ def test_llada2_block_kv_cache_decodes_like_full_passes(moe) -> None:
 
 @pytest.mark.parametrize("family", FAMILIES)
 def test_adapter_batch_8_equals_batch_1_with_published_defaults(moe, family, tmp_path) -> None:
-    from model_adapters._preset import get_family
+    from model_adapters import get_family
     from tests.model_adapters.test_adapter import _run
 
     gen_kwargs = {"max_gen_toks": 32, "until": []}  # one block of 32, as both presets decode

@@ -40,7 +40,7 @@ def _ours(name: str, logits: torch.Tensor, rule: str, **settings: float) -> tupl
         return -torch.log(-torch.log(uniform.clamp_min(1e-300)))[None]
 
     candidates, probs = SAMPLERS[name](logits.clone(), resolved, SPECIAL, gumbel)
-    confidence = CONFIDENCE_RULES[rule](probs, candidates, lambda: torch.zeros(1, logits.shape[1]))
+    confidence = CONFIDENCE_RULES[rule].fn(probs, candidates, lambda: torch.zeros(1, logits.shape[1]))
     return candidates[0], confidence[0], uniform
 
 
