@@ -463,7 +463,7 @@ def _propose(
     generators: list[torch.Generator] | None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Candidate token and its confidence at every position of the block, and the distribution ([..., V])."""
-    logits = logits.float()
+    dtype, logits = logits.dtype, logits.float()
     # A masked-diffusion model must never leave a committed position masked.
     logits[..., special.mask_id] = float("-inf")
     if settings.logits_eos_inf and special.eos_id is not None:
@@ -481,7 +481,8 @@ def _propose(
         for token in (special.eos_id, special.eot_id):
             if token is not None:
                 logits[..., token] = float("-inf")
-    probs = torch.softmax(logits, dim=-1)
+    # confidence_dtype=logits rounds back to the model's dtype first (exact for the -inf entries set above).
+    probs = torch.softmax(logits if settings.confidence_dtype == "float32" else logits.to(dtype), dim=-1)
 
     def uniform_noise() -> torch.Tensor:
         assert generators is not None
