@@ -62,9 +62,9 @@ def llada_generate(model: Any, prompt: torch.Tensor, attention_mask: torch.Tenso
             mask_index = x == mask_id
             logits = model(x, **call).logits
             # Not in the published loop, which trusts a trained model never to propose [MASK]; random weights
-            # do, and the engine forbids it (a committed position must not stay masked).
-            logits[:, :, mask_id] = -float("inf")
-            x0 = torch.argmax(logits, dim=-1)
+            # do, and the engine forbids it (a committed position must not stay masked). The softmax below
+            # still covers [MASK], as published.
+            x0 = torch.argmax(logits.index_fill(-1, torch.tensor([mask_id], device=x.device), -float("inf")), -1)
             p = torch.nn.functional.softmax(logits, dim=-1)
             x0_p = torch.squeeze(torch.gather(p, dim=-1, index=torch.unsqueeze(x0, -1)), -1)
             x0_p[:, hi:] = -float("inf")

@@ -463,7 +463,10 @@ def _propose(
     generators: list[torch.Generator] | None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Candidate token and its confidence at every position of the block, and the distribution ([..., V])."""
-    dtype, logits = logits.dtype, logits.float()
+    dtype = logits.dtype
+    # The published loops' softmax also covers [MASK]: keep its logit before it is forbidden below.
+    mask_logit = logits[..., special.mask_id].clone() if settings.confidence_dtype == "logits" else None
+    logits = logits.float()
     # A masked-diffusion model must never leave a committed position masked.
     logits[..., special.mask_id] = float("-inf")
     if settings.logits_eos_inf and special.eos_id is not None:
@@ -481,8 +484,10 @@ def _propose(
         for token in (special.eos_id, special.eot_id):
             if token is not None:
                 logits[..., token] = float("-inf")
-    # confidence_dtype=logits rounds back to the model's dtype first (exact for the -inf entries set above).
-    probs = torch.softmax(logits if settings.confidence_dtype == "float32" else logits.to(dtype), dim=-1)
+    if mask_logit is not None:  # confidence_dtype=logits: the published arithmetic, in the model's dtype
+        logits = logits.to(dtype)  # exact: these values came from that dtype
+        logits[..., special.mask_id] = mask_logit
+    probs = torch.softmax(logits, dim=-1)
 
     def uniform_noise() -> torch.Tensor:
         assert generators is not None
