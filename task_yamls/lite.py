@@ -17,7 +17,7 @@ import random
 from pathlib import Path
 from typing import Any
 
-LITE_DOCS = 100
+LITE_DOCS = 50
 """Documents per task of the standard lite run (tasks with fewer documents run whole)."""
 SEED = "mdlm_suite_lite/v1"
 """Seed prefix; changing it changes every id, so published lite numbers name it."""
