@@ -256,6 +256,9 @@ def growing_cache(config: Any) -> Any:
     from transformers import DynamicCache
     from transformers.cache_utils import DynamicLayer
 
+    if not all(hasattr(DynamicLayer, name) for name in ("lazy_initialization", "update", "crop")):
+        return DynamicCache(config=config)  # another transformers layout: correct, only slower
+
     class GrowingLayer(DynamicLayer):
         """``DynamicLayer`` over a buffer with spare room; ``keys``/``values`` view its used slots."""
 
