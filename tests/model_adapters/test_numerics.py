@@ -51,6 +51,12 @@ def test_float32_confidence_matches_a_float32_softmax_reference_in_bf16(bf16_lla
     assert torch.equal(got, expected)
 
 
+def test_the_float32_default_departs_from_the_published_bf16_arithmetic(bf16_llada) -> None:
+    # The divergence the setting exists for: the same bf16 model, ranked by float32 vs bf16 probabilities.
+    got, expected = _decode(*bf16_llada, "float32", published=True)
+    assert not torch.equal(got, expected)
+
+
 def test_unknown_confidence_dtype_is_refused() -> None:
     with pytest.raises(ValueError, match="confidence_dtype"):
         DecodingSettings(confidence_dtype="float16").validate()
