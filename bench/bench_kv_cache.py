@@ -147,7 +147,7 @@ def measure(label: str, path: Any, variants: list[str], prompts: list[int], args
             rows.append([label, name, plen, r[0][3], f"{c.median(walls):.2f}", f"{1e3 * c.median(walls) / GEN:.1f}",
                          f"{1e3 * c.median([x[1] for x in r]):.0f}", f"{1e3 * c.median(tokens):.1f}",
                          c.spread(tokens), "same" if same else "DIFFERENT"])
-            if name == "concat":
+            if name == "concat" and args.device == "cpu":  # GPU kernels may round differently on other strides
                 assert same, f"{label}: tokens with transformers' DynamicCache differ from current at prompt {plen}"
     lo, hi = prompts[0], prompts[-1]
     for name in variants:
