@@ -30,22 +30,16 @@ def lite_ids(task: str, size: int, n: int = LITE_DOCS) -> list[int]:
     return sorted(order[:n])
 
 
-def leaf_tasks(tree: dict[Any, Any]) -> dict[str, Any]:
-    """{task name: Task} of a nested ``lm_eval.tasks.get_task_dict`` result."""
-    out: dict[str, Any] = {}
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            out.update(leaf_tasks(value))
-        else:
-            out[getattr(value, "task_name", None) or str(key)] = value
-    return out
+def leaf_tasks(groups: list[str]) -> dict[str, Any]:
+    """{task name: Task} of every task under ``groups`` (lm-eval's own loading)."""
+    from lm_eval.tasks import TaskManager
+
+    return dict(TaskManager().load(groups)["tasks"])
 
 
 def samples(groups: list[str], n: int = LITE_DOCS) -> dict[str, list[int]]:
     """lm-eval's ``--samples`` mapping for every task under ``groups``."""
-    from lm_eval.tasks import TaskManager, get_task_dict
-
-    tasks = leaf_tasks(get_task_dict(groups, TaskManager()))
+    tasks = leaf_tasks(groups)
     return {name: lite_ids(name, len(task.eval_docs), n) for name, task in sorted(tasks.items())}
 
 
