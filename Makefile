@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 TORCH_SPEC ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-all lint bench clean
+.PHONY: demo test test-all test-gpu bench-gpu lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,14 @@ test: $(STAMP)
 
 test-all: $(STAMP)
 	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q --runslow
+
+# On a CUDA machine with the package installed in the current python (see bench/README.md, "GPU").
+GPU_PYTHON ?= python3
+test-gpu:
+	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(GPU_PYTHON) -m pytest -q --rungpu -m gpu tests
+
+bench-gpu:
+	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 PYTHONUNBUFFERED=1 $(GPU_PYTHON) bench/bench_gpu.py --device cuda --out bench_gpu_out
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

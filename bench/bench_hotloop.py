@@ -1,12 +1,11 @@
-"""Where the sampler loop spends its time outside the model, and what the proposed patches save.
+"""Where the sampler loop spends its time outside the model.
 
-Sections: (1) engine-only cost per step (``denoise`` fed constant logits, no model) for the current engine
-and the patched one, at the logits shapes of the embedded model, a 16k-vocabulary model and LLaDA-8B;
-(2) the per-step pieces of that cost; (3) ``use_cache`` in the model call; (4) per-sample trace
-bookkeeping in the adapter (per-token decode of ``pieces``, per-row device->host copies).
-The patches themselves: ``python bench/bench_hotloop.py --diff``.
+Sections: (1) engine-only cost per step (``denoise`` fed constant logits, no model) at the logits shapes
+of the embedded model, a 16k-vocabulary model and LLaDA-8B; (2) the per-step pieces of that cost;
+(3) ``use_cache`` in the model call; (4) per-sample trace bookkeeping in the adapter (per-token decode of
+``pieces``, per-row device->host copies).
 
-Usage: python bench/bench_hotloop.py [--quick | --full] [--diff] [--device cpu|cuda]
+Usage: python bench/bench_hotloop.py [--quick | --full] [--device cpu|cuda]
 """
 
 from __future__ import annotations
@@ -16,7 +15,6 @@ import time
 from collections.abc import Callable
 
 import _common as c
-import _patches
 import torch
 
 
@@ -38,7 +36,6 @@ def engine_per_step(args: argparse.Namespace, rows: list[list[object]], parts: l
     from model_adapters._engine import SpecialTokens, TraceRecorder, denoise
     from model_adapters._settings import DecodingSettings
 
-    patched = _patches.patched_module("engine_finite")
     block = 16 if args.quick else 32
     shapes = [(1, 128), (8, 128)] + ([] if args.quick else [(1, 16384)])
     if args.full:
@@ -58,7 +55,6 @@ def engine_per_step(args: argparse.Namespace, rows: list[list[object]], parts: l
         with torch.inference_mode():
             runs = {
                 "current": lambda: denoise(logits_fn, prompt, settings, special),  # noqa: B023
-                "patched": lambda: patched.denoise(logits_fn, prompt, settings, special),  # noqa: B023
                 "current+trace": lambda: denoise(logits_fn, prompt, settings, special,  # noqa: B023
                                                  observer=TraceRecorder(batch, block, args.device)),  # noqa: B023
             }
@@ -68,7 +64,6 @@ def engine_per_step(args: argparse.Namespace, rows: list[list[object]], parts: l
                     times[name].extend(per_call(fn, args.device, 1))
         step = {k: 1e6 * (c.median(v) / block - clone) for k, v in times.items()}
         rows.append([batch, block, vocab, str(dtype).removeprefix("torch."), f"{step['current']:.0f}",
-                     f"{step['patched']:.0f}", f"{step['current'] / step['patched']:.2f}x",
                      f"{step['current+trace'] - step['current']:.0f}", c.spread(times["current"])])
 
         # The per-step pieces, each timed alone on the same shapes.
@@ -79,8 +74,8 @@ def engine_per_step(args: argparse.Namespace, rows: list[list[object]], parts: l
             rec = TraceRecorder(batch, block, args.device)
             row_step = torch.zeros(batch, dtype=torch.long, device=args.device)
             items = {
-                "isfinite().all() (current)": lambda: torch.isfinite(lf).flatten(1).all(-1),  # noqa: B023
-                "amax/amin finite (patch)": lambda: patched._all_finite(lf),  # noqa: B023
+                "isfinite().all() (before)": lambda: torch.isfinite(lf).flatten(1).all(-1),  # noqa: B023
+                "amax/amin finite (engine)": lambda: (lf.amax((1, 2)).isfinite() & lf.amin((1, 2)).isfinite()),  # noqa: B023
                 "logits.float()": lambda: logits.float(),  # noqa: B023
                 "argmax": lambda: lf.argmax(-1),  # noqa: B023
                 "softmax (full vocab)": lambda: torch.softmax(lf, -1),  # noqa: B023
@@ -152,12 +147,7 @@ def record_cost(args: argparse.Namespace, rows: list[list[object]]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     c.common_args(parser)
-    parser.add_argument("--diff", action="store_true", help="print the proposed patches as unified diffs and exit")
     args = parser.parse_args()
-    if args.diff:
-        for name in _patches.pending():  # the others have landed
-            print(_patches.diff(name))
-        return
     c.apply_common(args)
     args.repeats = args.repeats or (3 if args.quick else 7 if args.full else 5)
     print(c.machine_line(args.device))
@@ -167,19 +157,19 @@ def main() -> None:
     engine_per_step(args, steps, parts)
     print("\n## Engine cost per step outside the model (denoise on constant logits, block 32 (16 with --quick), "
           "fixed schedule)\n")
-    print("current/patched: microseconds per step (the logits copy a model call would make is subtracted); "
-          "patch = `engine_finite`; trace = extra per step with a TraceRecorder.\n")
-    print(c.table(["batch", "block", "vocab", "dtype", "current us", "patched us", "speed-up", "trace +us",
+    print("current: microseconds per step (the logits copy a model call would make is subtracted); "
+          "trace = extra per step with a TraceRecorder.\n")
+    print(c.table(["batch", "block", "vocab", "dtype", "current us", "trace +us",
                    "spread"], steps))
     print("\n## Pieces of one step (microseconds per call, same shapes)\n")
     print(c.table(["batch", "vocab", "dtype", "operation", "us"], parts))
     cache_rows: list[list[object]] = []
     use_cache_cost(args, cache_rows)
-    print("\n## Model call: transformers' default use_cache=True vs use_cache=False (patch `runner_no_cache`)\n")
+    print("\n## Model call: transformers' default use_cache=True vs use_cache=False\n")
     print(c.table(["model", "batch", "tokens", "default ms", "use_cache=False ms", "ratio", "spread"], cache_rows))
     rec_rows: list[list[object]] = []
     record_cost(args, rec_rows)
-    print("\n## Adapter bookkeeping per sample / batch (ms; patch `adapter_pieces`)\n")
+    print("\n## Adapter bookkeeping per sample / batch (ms; 'patched' = pieces decoded once, as landed)\n")
     print(c.table(["item", "current ms", "patched ms", "speed-up"], rec_rows))
 
 

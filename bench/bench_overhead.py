@@ -20,9 +20,9 @@ import _common as c
 
 def models(args: argparse.Namespace) -> list[tuple[str, Path, str | None, dict[str, int]]]:
     """(label, folder, family, workload) of the models measured: embedded (if installed), embedded-size proxy, ~40M."""
-    small = {"gen": 16 if args.quick else 32, "prompt": 32, "b1": 4, "b8": 1, "patched": 1}
-    big = ({"gen": 16, "prompt": 16, "b1": 2, "b8": 1, "patched": 0} if not args.full
-           else {"gen": 32, "prompt": 32, "b1": 4, "b8": 2, "patched": 1})
+    small = {"gen": 16 if args.quick else 32, "prompt": 32, "b1": 4, "b8": 1}
+    big = ({"gen": 16, "prompt": 16, "b1": 2, "b8": 1} if not args.full
+           else {"gen": 32, "prompt": 32, "b1": 4, "b8": 2})
     out: list[tuple[str, Path, str | None, dict[str, int]]] = []
     if (path := c.embedded_model()) is not None:
         out.append(("embedded diffusion", path, None, small))
@@ -70,10 +70,8 @@ class TraceTimer:
 
 def measure(label: str, path: Path, family: str | None, work: dict[str, int], args: argparse.Namespace,
             rows: dict[str, list]) -> None:
-    import _patches
-
     kwargs = {"max_gen_toks": work["gen"], "until": []}
-    variants = ["current"] + (["patched"] if args.patched and work["patched"] else [])
+    variants = ["current"]
     for batch in (1, 8):
         n = batch * (work["b1"] if batch == 1 else work["b8"])
         reqs = c.requests(n, kwargs, prompt_chars=work["prompt"])
@@ -88,24 +86,23 @@ def measure(label: str, path: Path, family: str | None, work: dict[str, int], ar
         for _ in range(args.repeats):
             for variant in variants:  # interleaved, so load changes hit both variants alike
                 r = res[variant]
-                with _patches.Applied(_patches.pending() if variant == "patched" else []):
-                    fwd_plain.reset()
-                    wall: list[float] = []
+                fwd_plain.reset()
+                wall: list[float] = []
+                with c.timed(args.device, wall):
+                    out = plain.generate_until(reqs, disable_tqdm=True)
+                r["out"] = r["out"] or out
+                assert out == r["out"], "outputs differ between repeats"
+                r["wall"].append(wall[0])
+                r["overhead"].append(wall[0] / fwd_plain.seconds)
+                tt = TraceTimer()
+                try:
                     with c.timed(args.device, wall):
-                        out = plain.generate_until(reqs, disable_tqdm=True)
-                    r["out"] = r["out"] or out
-                    assert out == r["out"] == res["current"]["out"], "patched outputs differ"
-                    r["wall"].append(wall[0])
-                    r["overhead"].append(wall[0] / fwd_plain.seconds)
-                    tt = TraceTimer()
-                    try:
-                        with c.timed(args.device, wall):
-                            traced.generate_until(reqs, disable_tqdm=True)
-                    finally:
-                        tt.remove()
-                    r["wall_t"].append(wall[1])
-                    r["share"].append(tt.seconds / (wall[1] - tt.seconds))
-                    r["parts"].append({k: v / (wall[1] - tt.seconds) for k, v in tt.parts.items()})
+                        traced.generate_until(reqs, disable_tqdm=True)
+                finally:
+                    tt.remove()
+                r["wall_t"].append(wall[1])
+                r["share"].append(tt.seconds / (wall[1] - tt.seconds))
+                r["parts"].append({k: v / (wall[1] - tt.seconds) for k, v in tt.parts.items()})
         nfe = fwd_plain.calls
         for variant in variants:
             r = res[variant]
@@ -132,16 +129,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     c.common_args(parser)
     parser.add_argument("--big", action="store_true",
-                        help="add the 39.6M model (gen 16, current engine only; --full: gen 32, with patched rows)")
-    parser.add_argument("--patched", action="store_true",
-                        help="add 'patched' rows (the pending patches of bench/_patches.py applied)")
+                        help="add the 39.6M model (gen 16; --full: gen 32)")
     args = parser.parse_args()
     c.apply_common(args)
     args.repeats = args.repeats or (5 if args.full else 3)
     print(c.machine_line(args.device))
     print(f"settings: LLaDA defaults (fixed schedule, steps = gen_length, one block), {args.repeats} interleaved "
-          "repeats, median reported; spread = (max-min)/median; 'patched' = all patches of bench/_patches.py "
-          "(outputs asserted equal to 'current')")
+          "repeats, median reported; spread = (max-min)/median")
     rows: dict[str, list] = {"overhead": [], "trace": []}
     for label, path, family, work in models(args):
         print(f"model {label}: gen_length {work['gen']}, prompt {work['prompt']} chars", flush=True)

@@ -125,6 +125,19 @@ class MDLMAdapter(LM):
             if self.trace_file is not None:
                 self._writer = TraceWriter(self.trace_file)
 
+    @classmethod
+    def create_from_arg_string(cls, arg_string: str, additional_config: dict | None = None) -> MDLMAdapter:
+        """Build from ``--model_args``; ``device``/``batch_size`` there win over lm-eval's flags (see ``_flags``)."""
+        from lm_eval.utils import simple_parse_args_string
+
+        args = simple_parse_args_string(arg_string)
+        return cls(**args, **_flags(args, additional_config))
+
+    @classmethod
+    def create_from_arg_obj(cls, arg_dict: dict[str, Any], additional_config: dict | None = None) -> MDLMAdapter:
+        """Build from a model-args dict (``simple_evaluate(model_args={...})``); see ``create_from_arg_string``."""
+        return cls(**arg_dict, **_flags(arg_dict, additional_config))
+
     # ----------------------------------------------------------------- lm-eval API
     def generate_until(self, requests: list[Instance], disable_tqdm: bool = False) -> list[str]:
         """Decode every request; batches group identical settings and similar prompt lengths."""
@@ -371,6 +384,19 @@ class MDLMAdapter(LM):
     def __del__(self) -> None:
         if getattr(self, "_writer", None) is not None:
             self._writer.close()  # type: ignore[union-attr]
+
+
+def _flags(model_args: dict[str, Any], flags: dict[str, Any] | None) -> dict[str, Any]:
+    """lm-eval's ``--device``/``--batch_size``/``--max_batch_size`` values that ``--model_args`` does not name.
+
+    lm-eval always passes these flags (``batch_size`` 1 and ``device`` cuda:0 when not given), so a default
+    cannot be told from a choice: the model arg, the more specific of the two, wins.
+    """
+    passed = {k: v for k, v in (flags or {}).items() if v is not None}
+    for key in passed.keys() & model_args.keys():
+        if str(passed[key]) != str(model_args[key]):
+            logger.info("%s=%s from --model_args wins over lm-eval's %s", key, model_args[key], passed[key])
+    return {k: v for k, v in passed.items() if k not in model_args}
 
 
 def _parse_batch_size(batch_size: int | str, device: str) -> int:

@@ -151,6 +151,8 @@ class CachedLogits:
         self.window: tuple[int, int] | None = None
         self.base = 0
         """Cache length that persists between the steps of a window (later slots are dropped after each call)."""
+        self._step: tuple[tuple[int, int, int], tuple[torch.Tensor, torch.Tensor, torch.Tensor]] | None = None
+        """Inputs of the last call, keyed by (a, b, cached slots): a window's later steps reuse its mask."""
 
     def _resize(self, length: int) -> None:
         """Masks and positions for a canvas of ``length`` columns (the engine may widen it to a block boundary)."""
@@ -165,7 +167,7 @@ class CachedLogits:
         lo, hi = (start - 1, end - 1) if self.shifted else (start, end)
         first = max(lo, 0)  # first canvas position whose output is needed
         if self.window != (start, end):
-            self.window = (start, end)
+            self.window, self._step = (start, end), None
             logits = self._refresh(canvas, first, hi, end)
         elif self.mode == "block_kv":  # feed the window's attention block(s): their keys see the window
             logits = self._forward(canvas, self.base, end, keep=hi - self.base)[:, first - self.base :]
@@ -218,14 +220,19 @@ class CachedLogits:
 
     def _forward(self, canvas: torch.Tensor, a: int, b: int, keep: int) -> torch.Tensor:
         """Feed canvas[:, a:b] after the cached slots; return logits of its first ``keep`` positions."""
-        q_pos = torch.arange(a, b, device=canvas.device)
-        kv_pos = torch.cat([self.slots, q_pos])
-        kv_valid = torch.cat([self.valid, torch.ones_like(q_pos, dtype=torch.bool)])
-        mask = additive_mask(self.real, q_pos, kv_pos, kv_valid, self.blocks, self.model.dtype)
-        from transformers import DynamicCache
-
+        # Between a window's refreshes the kept slots do not change, so each later step feeds the same positions
+        # against the same keys: its [B, 1, q, kv] mask is built once per window, not once per step.
+        key = (a, b, len(self.slots))
+        if self._step is not None and self._step[0] == key:
+            kv_pos, kv_valid, mask = self._step[1]
+        else:
+            q_pos = torch.arange(a, b, device=canvas.device)
+            kv_pos = torch.cat([self.slots, q_pos])
+            kv_valid = torch.cat([self.valid, torch.ones_like(q_pos, dtype=torch.bool)])
+            mask = additive_mask(self.real, q_pos, kv_pos, kv_valid, self.blocks, self.model.dtype)
+            self._step = (key, (kv_pos, kv_valid, mask))
         if self.cache is None:
-            self.cache = DynamicCache(config=self.model.config)
+            self.cache = growing_cache(self.model.config)
         out = self.model(
             canvas[:, a:b],
             attention_mask=mask,
@@ -236,6 +243,48 @@ class CachedLogits:
         )
         self.slots, self.valid = kv_pos, kv_valid
         return out.logits
+
+
+def growing_cache(config: Any) -> Any:
+    """A ``DynamicCache`` whose full-attention layers write a call's keys into spare room, never concatenating.
+
+    ``DynamicLayer.update`` copies the whole cache into a new tensor at every call (``torch.cat``): an
+    O(context) copy per layer per step, which the crop after the step then throws away. Here a call writes
+    only its own keys into a buffer that grows geometrically, and the inherited ``crop`` shortens the views,
+    so a cached step does work proportional to the window, not the context.
+    """
+    from transformers import DynamicCache
+    from transformers.cache_utils import DynamicLayer
+
+    if not all(hasattr(DynamicLayer, name) for name in ("lazy_initialization", "update", "crop")):
+        return DynamicCache(config=config)  # another transformers layout: correct, only slower
+
+    class GrowingLayer(DynamicLayer):
+        """``DynamicLayer`` over a buffer with spare room; ``keys``/``values`` view its used slots."""
+
+        buffer: tuple[torch.Tensor, torch.Tensor] | None = None
+
+        def update(self, key_states: torch.Tensor, value_states: torch.Tensor, *args: Any, **kwargs: Any) -> Any:
+            if not self.is_initialized:
+                self.lazy_initialization(key_states, value_states)
+            used = self.keys.shape[-2] if self.keys.dim() == 4 else 0
+            need = used + key_states.shape[-2]
+            if self.buffer is None or need > self.buffer[0].shape[-2]:
+                room = max(need, 2 * (0 if self.buffer is None else self.buffer[0].shape[-2]))
+                grown = tuple(s.new_empty(*s.shape[:-2], room, s.shape[-1]) for s in (key_states, value_states))
+                if used:
+                    grown[0][..., :used, :] = self.keys
+                    grown[1][..., :used, :] = self.values
+                self.buffer = (grown[0], grown[1])
+            keys, values = self.buffer
+            keys[..., used:need, :] = key_states
+            values[..., used:need, :] = value_states
+            self.keys, self.values = keys[..., :need, :], values[..., :need, :]
+            return self.keys, self.values
+
+    cache = DynamicCache(config=config)
+    cache.layers = [GrowingLayer() if type(layer) is DynamicLayer else layer for layer in cache.layers]
+    return cache
 
 
 def cached_logits_fn(

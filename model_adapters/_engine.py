@@ -570,9 +570,11 @@ def _propose(
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Candidate token and its confidence at every position of the block, and the distribution ([..., V]).
 
-    The family's sampler (``_sampling.py``) decides how temperature, top-p and top-k shape both.
+    The family's sampler (``_sampling.py``) decides how temperature, top-p and top-k shape both. With
+    ``confidence_dtype=logits`` it works in the model's own dtype (bf16 on GPU), as the published loops do.
     """
-    logits = logits.float()
+    if settings.confidence_dtype != "logits":
+        logits = logits.float()
 
     def gumbel() -> torch.Tensor:
         assert generators is not None

@@ -25,6 +25,13 @@ EARLY_STOPS = {
 }
 """Accepted ``early_stop`` values and what each means."""
 
+CONFIDENCE_DTYPES = {
+    "float32": "softmax of the logits upcast to float32: confidences rarely tie (default)",
+    "logits": "softmax in the logits' own dtype, as LLaDA's and Dream's published generate() do (bf16 on GPU "
+    "rounds probabilities to 8 bits, so confident positions tie and tie-breaking picks the order)",
+}
+"""Accepted ``confidence_dtype`` values and what each means."""
+
 ATTENTIONS = ("bidirectional", "block_causal")
 """Attention patterns a family may declare (the preset's ``attention`` field)."""
 
@@ -88,6 +95,9 @@ class DecodingSettings:
     """Forbid EOS as a candidate token (LLaDA reference option)."""
     confidence_eos_eot_inf: bool = False
     """Give EOS/EoT candidates zero confidence so they are committed last (LLaDA reference option)."""
+    confidence_dtype: str = "float32"
+    """Arithmetic of the confidence softmax: ``float32`` or ``logits`` (the model's dtype, to replicate the
+    published loops' bf16 arithmetic; see ``CONFIDENCE_DTYPES``)."""
     seed: int = 1234
     """Base seed; each request derives its own random stream from it, its prompt and its repeat index."""
     alg_temp: float = 0.0
@@ -220,6 +230,9 @@ class DecodingSettings:
         """Checks of the Dream, cache, early-stop and edit settings."""
         if self.alg_temp < 0:
             raise ValueError(f"alg_temp must be >= 0, got {self.alg_temp}")
+        if self.confidence_dtype not in CONFIDENCE_DTYPES:
+            raise ValueError(f"unknown confidence_dtype {self.confidence_dtype!r}; choose from "
+                             f"{sorted(CONFIDENCE_DTYPES)}")
         if self.cache not in CACHE_MODES:
             raise ValueError(f"unknown cache {self.cache!r}; choose from {sorted(CACHE_MODES)}")
         if self.early_stop not in EARLY_STOPS:

@@ -141,3 +141,22 @@ def test_caches_refuse_the_wrong_attention_or_model(models) -> None:
 
     with pytest.raises(ValueError, match="past_key_values"):
         make_logits_fn(EncoderOnly(), mask, False, 4, "bidirectional", None, "prefix")
+
+
+def test_growing_cache_holds_what_transformers_dynamic_cache_holds() -> None:
+    # The engine's cache pattern: a prefill, then per step append a window and crop back to the kept slots.
+    from transformers import DynamicCache, LlamaConfig
+
+    from model_adapters._cache import growing_cache
+
+    config = LlamaConfig(hidden_size=32, num_attention_heads=4, num_key_value_heads=2, num_hidden_layers=2)
+    ours, theirs = growing_cache(config), DynamicCache(config=config)
+    gen = torch.Generator().manual_seed(0)
+    for length, keep in ((20, 20), (4, 20), (4, 20), (8, 24), (3, 10), (40, 50)):
+        for layer in range(2):
+            k, v = torch.randn(2, 2, length, 8, generator=gen), torch.randn(2, 2, length, 8, generator=gen)
+            got, want = ours.update(k, v, layer), theirs.update(k, v, layer)
+            assert all(torch.equal(a, b) for a, b in zip(got, want, strict=True))
+        for cache in (ours, theirs):
+            cache.crop(keep - cache.get_seq_length())
+        assert ours.get_seq_length() == theirs.get_seq_length() == keep
