@@ -67,14 +67,23 @@ _SPECS = (
         True,
     ),
     MetricSpec("afp_pooled", "AFP pooled", "Sum of counted tokens over sum of effective steps.", "tok/step", 2, True),
-    MetricSpec("tpf", "TPF", "Counted tokens per model forward pass (n / NFE), mean over samples.", "tok/NFE", 2, True),
+    MetricSpec(
+        "tpf",
+        "TPF",
+        "Counted tokens per model forward pass (n / NFE), mean over samples. NFE counts the passes run: "
+        "with early_stop=eos_block (the LLaDA-style presets' default) decoding ends after the block holding "
+        "EOS, so TPF is higher than LLaDA/Fast-dLLM/dllm report; compare with early_stop=none.",
+        "tok/NFE",
+        2,
+        True,
+    ),
     MetricSpec("nfe", "NFE", "Model forward passes per sample, mean.", "passes", 1, False),
     MetricSpec(
         "tau_b",
         "tau-b (answer)",
-        "The project's order metric, which the leaderboard reports first: Kendall's tau-b between each "
-        "answer token's final step and its position, over the answer up to and including the first EOS; "
-        "1 = left to right, tokens of one step count as ties. Mean over samples with a defined value.",
+        "The project's order metric (the accuracy-vs-tau plot uses it; rows are ranked by accuracy): "
+        "Kendall's tau-b between each counted answer token's final step and its position; 1 = left to right, "
+        "tokens of one step count as ties. Mean over samples with a defined value.",
         "",
         3,
         None,
