@@ -48,11 +48,15 @@ def test_engine_matches_fast_dllm_generate(llada, steps, gen_length, block_lengt
     expected = []
     with torch.inference_mode():
         for seq in ids:
-            expected.append(fast_dllm_generate(model, torch.tensor([seq]), steps, gen_length, block_length,
-                                               special.mask_id, threshold))
+            expected.append(
+                fast_dllm_generate(
+                    model, torch.tensor([seq]), steps, gen_length, block_length, special.mask_id, threshold
+                )
+            )
     schedule = {"schedule": "threshold", "threshold": threshold} if threshold is not None else {}
-    settings = DecodingSettings(steps=steps, gen_length=gen_length, block_length=block_length,
-                                early_stop="none", **schedule).resolve(gen_length)
+    settings = DecodingSettings(
+        steps=steps, gen_length=gen_length, block_length=block_length, early_stop="none", **schedule
+    ).resolve(gen_length)
     rows = [slice(0, len(PROMPTS))] if batched else [slice(r, r + 1) for r in range(len(PROMPTS))]
     got_canvas, got_nfe = [], []
     with torch.inference_mode():
