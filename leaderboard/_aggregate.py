@@ -90,8 +90,9 @@ def gen_metrics(rows: list[RowInput], problems: list[str]) -> GenValues:
     ar = [g for r in rows if r.model_type == "AR" for t in r.tasks.values() for g in t.gens.values()]
     batch = batch_trace_metrics(
         [g.trace.final_step[: g.trace.n_tokens] for g in traced],  # type: ignore[union-attr]
-        [g.trace.nfe for g in traced],
-    )  # type: ignore[union-attr]
+        [g.trace.nfe for g in traced],  # type: ignore[union-attr]
+        [g.trace.first_step for g in traced],  # type: ignore[union-attr]  # whole canvas: ParallelBench tau
+    )
     col = {k: j for j, k in enumerate(VAL_KEYS)}
     matrix = np.full((len(traced) + len(ar), len(VAL_KEYS)), np.nan)
     for key in ("afp", "tpf", "nfe", "tau_b", "tau_pb", "spearman", "n", "t_eff"):

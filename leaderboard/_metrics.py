@@ -1,14 +1,19 @@
 """Decoding-order metrics, defined once: AFP, TPF, Kendall's tau (two variants), Spearman, stages.
 
-Definitions (DESIGN.md section 5), for one trace with ``n`` counted positions and
-``order = final_step[:n]``:
+Definitions (DESIGN.md section 5; README "Metrics" says which choice follows a source), for one
+trace with ``n`` counted positions and ``order = final_step[:n]``:
 
 * AFP = n / T_eff, T_eff = number of distinct values in ``order`` (steps finalizing nothing do not count).
   Pooled AFP = sum(n) / sum(T_eff) over samples.
 * TPF = n / NFE.
-* tau-b = ``kendalltau(range(n), order)``; ParallelBench tau = ``kendalltau(sorted(order), order)``;
-  Spearman = ``spearmanr(range(n), order)``. Undefined (NaN, excluded from means and counted) when
-  n < 2 or all counted tokens share one step.
+* Answer tau-b (key ``tau_b``, the project's) = ``kendalltau(range(n), order)``: the answer prefix,
+  *final* step. Spearman = ``spearmanr(range(n), order)``. Undefined (NaN, excluded from means and
+  counted) when n < 2 or all counted tokens share one step.
+* ParallelBench tau (key ``tau_pb``) = ``kendalltau(sorted(c), c)`` with ``c`` the *first* unmasking
+  step of every canvas position, the EOS/pad tail included, a never-unmasked position given
+  ``2**31 - 1`` (ranked last, tied with the others never unmasked), as ParallelBench's
+  ``model/model_utils.py`` computes ``dec_order_kendall`` (commit 72de8f7). NaN when the canvas
+  has fewer than two positions or one step for all of them.
 * Stages: position p is in stage ``3 * p // n`` (first, middle, last third of the answer); each stage
   has its own AFP and mean normalised finalization step, where a position's normalised step is the
   rank of its step among the sample's distinct steps divided by ``T_eff - 1`` (NaN when T_eff = 1).
@@ -62,21 +67,33 @@ _SPECS = (
         True,
     ),
     MetricSpec("afp_pooled", "AFP pooled", "Sum of counted tokens over sum of effective steps.", "tok/step", 2, True),
-    MetricSpec("tpf", "TPF", "Counted tokens per model forward pass (n / NFE), mean over samples.", "tok/NFE", 2, True),
+    MetricSpec(
+        "tpf",
+        "TPF",
+        "Counted tokens per model forward pass (n / NFE), mean over samples. NFE counts the passes run: "
+        "with early_stop=eos_block (the LLaDA-style presets' default) decoding ends after the block holding "
+        "EOS, so TPF is higher than LLaDA/Fast-dLLM/dllm report; compare with early_stop=none.",
+        "tok/NFE",
+        2,
+        True,
+    ),
     MetricSpec("nfe", "NFE", "Model forward passes per sample, mean.", "passes", 1, False),
     MetricSpec(
         "tau_b",
-        "tau",
-        "Kendall's tau-b between finalization step and position; 1 = left to right, "
-        "ties count against it. Mean over samples with a defined value.",
+        "tau-b (answer)",
+        "The project's order metric (the accuracy-vs-tau plot uses it; rows are ranked by accuracy): "
+        "Kendall's tau-b between each counted answer token's final step and its position; 1 = left to right, "
+        "tokens of one step count as ties. Mean over samples with a defined value.",
         "",
         3,
         None,
     ),
     MetricSpec(
         "tau_pb",
-        "tau (PB)",
-        "ParallelBench variant kendalltau(sorted(order), order): left-to-right multi-token decoding scores 1.",
+        "tau (ParallelBench)",
+        "ParallelBench's dec_order_kendall: kendalltau(sorted(c), c) over the first unmasking step c of every "
+        "canvas position, EOS/pad tail included, never-unmasked positions last; left-to-right "
+        "multi-token decoding scores 1. Mean over samples with a defined value.",
         "",
         3,
         None,
@@ -133,7 +150,7 @@ class TraceMetrics:
     tau_b: float
     """Kendall's tau-b of step against position (NaN when undefined)."""
     tau_pb: float
-    """ParallelBench tau (NaN when undefined)."""
+    """ParallelBench tau over the whole canvas's first steps (NaN when undefined or no canvas given)."""
     spearman: float
     """Spearman's rho of step against position (NaN when undefined)."""
     stage_afp: tuple[float, float, float]
@@ -142,17 +159,40 @@ class TraceMetrics:
     """Mean normalised finalization step per third (NaN when undefined)."""
 
 
-def batch_trace_metrics(orders: Sequence[Sequence[int]], nfe: Sequence[int]) -> dict[str, np.ndarray]:
+NEVER_UNMASKED = 2**31 - 1
+"""ParallelBench's step for a position never unmasked: larger than any real step, so ranked last."""
+
+
+def parallelbench_order(first_step: Sequence[int]) -> np.ndarray:
+    """ParallelBench's decoding order of a whole canvas: first steps, never-unmasked (-1) mapped last."""
+    c = np.asarray(first_step, dtype=np.int64)
+    return np.where(c < 0, NEVER_UNMASKED, c)
+
+
+def batch_trace_metrics(
+    orders: Sequence[Sequence[int]],
+    nfe: Sequence[int],
+    canvases: Sequence[Sequence[int]] | None = None,
+) -> dict[str, np.ndarray]:
     """Metrics of many traces at once (vectorised).
 
     Args:
         orders: Per sample, the counted finalization steps ``final_step[:n_tokens]``.
         nfe: Per sample, the number of forward passes.
+        canvases: Per sample, ``first_step`` of the whole canvas (-1: never decoded), for the
+            ParallelBench tau; ``tau_pb`` is NaN when omitted.
 
     Returns:
         Arrays over samples keyed like the fields of ``TraceMetrics`` (stage arrays have shape ``(S, 3)``).
     """
     stats = order_stats([np.asarray(o, dtype=np.int64) for o in orders])
+    if canvases is None:
+        tau_pb = np.full(len(orders), np.nan)
+    else:
+        if len(canvases) != len(orders):
+            raise ValueError(f"{len(canvases)} canvases for {len(orders)} traces")
+        # Same kernel, other input: its ``tau_pb`` is kendalltau(sorted(x), x) of whatever it is given.
+        tau_pb = order_stats([parallelbench_order(c) for c in canvases])["tau_pb"]
     n = stats["n"].astype(float)
     nfe_arr = np.asarray(nfe, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -166,25 +206,28 @@ def batch_trace_metrics(orders: Sequence[Sequence[int]], nfe: Sequence[int]) -> 
         "afp": afp,
         "tpf": tpf,
         "tau_b": stats["tau_b"],
-        "tau_pb": stats["tau_pb"],
+        "tau_pb": tau_pb,
         "spearman": stats["spearman"],
         "stage_afp": stage_afp,
         "stage_step": stats["stage_rank"],
     }
 
 
-def trace_metrics(final_step: Sequence[int], n_tokens: int, nfe: int) -> TraceMetrics:
+def trace_metrics(
+    final_step: Sequence[int], n_tokens: int, nfe: int, first_step: Sequence[int] | None = None
+) -> TraceMetrics:
     """Metrics of one trace.
 
     Args:
         final_step: Finalization step per canvas position.
         n_tokens: Counted positions (a prefix of the canvas).
         nfe: Forward passes spent on the sample.
+        first_step: First unmasking step per canvas position (-1: never), for the ParallelBench tau.
 
     Returns:
         The sample's metrics.
     """
-    m = batch_trace_metrics([list(final_step)[:n_tokens]], [nfe])
+    m = batch_trace_metrics([list(final_step)[:n_tokens]], [nfe], None if first_step is None else [first_step])
     return TraceMetrics(
         n=int(m["n"][0]),
         t_eff=int(m["t_eff"][0]),

@@ -209,6 +209,7 @@ def build_site(run_dirs: list[str | Path], output: str | Path, *, bootstrap: int
             **common,
         ),
     }
+    files["metrics.html"] = env.get_template("metrics.html.j2").render(root="", **common)
     for r in lb.rows:
         files[f"models/{r.row_id}.html"] = env.get_template("model.html.j2").render(row=r, root="../", **common)
     for path, task in pages.items():

@@ -9,7 +9,7 @@ import pytest
 from conftest import CHROMEDRIVER, CHROMIUM
 from lb_fixtures import Doc, write_run
 
-from leaderboard import build_site
+from leaderboard import METRICS, build_site
 
 EVIL = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">'
 
@@ -70,7 +70,7 @@ def test_sort_filter_and_viewer(site: Path, driver, tmp_path: Path) -> None:
     assert _visible_models(driver) == ["ar-model", "evil<b>model</b>", "fast-diff"]
     model_head.click()
     assert _visible_models(driver) == ["fast-diff", "evil<b>model</b>", "ar-model"]
-    next(h for h in heads if h.text == "tau").click()  # descending first: AR (1.0) on top
+    next(h for h in heads if h.text == METRICS["tau_b"].label).click()  # descending first: AR (1.0) on top
     assert _visible_models(driver)[0] == "ar-model"
     driver.find_element(By.ID, "filter").send_keys("evil")
     assert _visible_models(driver) == ["evil<b>model</b>"]

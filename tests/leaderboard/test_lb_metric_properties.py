@@ -45,9 +45,9 @@ def test_trace_metrics_bounds_and_scipy(final_step, data) -> None:
 @given(st.lists(st.lists(st.integers(min_value=0, max_value=30), min_size=0, max_size=40), min_size=1, max_size=8))
 def test_batch_metrics_equal_one_by_one(orders) -> None:
     nfe = [max(o, default=0) + 1 for o in orders]
-    batch = batch_trace_metrics(orders, nfe)
+    batch = batch_trace_metrics(orders, nfe, orders)
     for i, order in enumerate(orders):
-        single = trace_metrics(order, len(order), nfe[i])
+        single = trace_metrics(order, len(order), nfe[i], order)
         for key in ("afp", "tau_b", "tau_pb"):
             a, b = float(batch[key][i]), getattr(single, key)
             assert (math.isnan(a) and math.isnan(b)) or math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9), key

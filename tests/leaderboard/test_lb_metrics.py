@@ -44,6 +44,35 @@ def test_easy_first_case(case: dict) -> None:
     assert _close(rho, case["rho"]) and _close(tau, case["tau"])
 
 
+PB_NEVER = 2**31 - 1  # ParallelBench's step for a position never unmasked (model/model_utils.py)
+
+
+def _parallelbench_tau(first_step: list[int]) -> float:
+    """ParallelBench's definition, transcribed: first steps of the whole canvas, never-unmasked last."""
+    c = np.array([PB_NEVER if s < 0 else s for s in first_step])
+    return float(stats.kendalltau(np.sort(c), c).statistic)
+
+
+TAU_CASES = CASES["tau_variants"]["cases"]
+
+
+@pytest.mark.parametrize("case", TAU_CASES, ids=[c["name"] for c in TAU_CASES])
+def test_tau_variants_on_handmade_canvases(case: dict) -> None:
+    m = trace_metrics(case["final_step"], case["n_tokens"], len(case["final_step"]), case["first_step"])
+    assert _close(m.tau_b, case["tau_b"]) and _close(m.tau_pb, case["tau_pb"]), (m.tau_b, m.tau_pb)
+    assert _close(_parallelbench_tau(case["first_step"]), case["tau_pb"])
+    if "tau_pb_if_ranked_first" in case:  # ranking never-unmasked positions last is what changes the value
+        raw = np.array(case["first_step"])
+        assert _close(float(stats.kendalltau(np.sort(raw), raw).statistic), case["tau_pb_if_ranked_first"])
+        assert not _close(m.tau_pb, case["tau_pb_if_ranked_first"])
+
+
+def test_parallelbench_tau_needs_the_canvas() -> None:
+    assert math.isnan(trace_metrics([0, 1, 2], 3, 3).tau_pb)
+    with pytest.raises(ValueError, match="canvases"):
+        batch_trace_metrics([[0, 1]], [2], [])
+
+
 def _random_orders(rng: np.random.Generator, count: int) -> list[np.ndarray]:
     orders = []
     for _ in range(count):
@@ -64,14 +93,16 @@ def _random_orders(rng: np.random.Generator, count: int) -> list[np.ndarray]:
 def test_kernels_match_scipy_on_random_traces() -> None:
     rng = np.random.default_rng(7)
     orders = _random_orders(rng, 400)
-    m = batch_trace_metrics(orders, [max(1, len(o)) for o in orders])
+    # Canvases: the same orders with some positions never unmasked (-1).
+    canvases = [np.where(rng.random(len(o)) < 0.1, -1, o) for o in orders]
+    m = batch_trace_metrics(orders, [max(1, len(o)) for o in orders], canvases)
     for i, o in enumerate(orders):
         n = len(o)
         defined = n >= 2 and len(set(o.tolist())) > 1
         pos = np.arange(n)
         expected = {
             "tau_b": stats.kendalltau(pos, o).statistic if defined else math.nan,
-            "tau_pb": stats.kendalltau(np.sort(o), o).statistic if defined else math.nan,
+            "tau_pb": _parallelbench_tau(canvases[i].tolist()) if len(canvases[i]) >= 2 else math.nan,
             "spearman": stats.spearmanr(pos, o).statistic if defined else math.nan,
             "afp": n / len(np.unique(o)) if n else math.nan,
         }
