@@ -630,3 +630,26 @@ def test_probes_detect_escapes_without_isolation() -> None:
     baseline = Runner(_SANDBOX_FILE, "rlimits", "root")
     escaped = {name for name in PROBES if probe(name, baseline)}
     assert escaped == set(PROBES)
+
+
+def test_process_cap_holds(runner: Runner) -> None:
+    # RLIMIT_NPROC inside the user namespace for users, the cgroup's pids.max for root.
+    program = textwrap.dedent(
+        """
+        import os, time
+        started = 0
+        for _ in range(100):
+            try:
+                pid = os.fork()
+            except OSError:
+                break
+            if pid == 0:
+                time.sleep(2)
+                os._exit(0)
+            started += 1
+        print(started)
+        """
+    )
+    result = runner.run(program, dataclasses.replace(PROBE_LIMITS, max_processes=16))
+    assert result["status"] == "passed", result
+    assert 0 < int(result["stdout"]) < 16
