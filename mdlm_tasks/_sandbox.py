@@ -53,6 +53,7 @@ __all__ = [
     "code_execution_allowed",
     "ensure_code_execution_allowed",
     "isolation_mode",
+    "mode_problem",
     "run_program",
 ]
 
@@ -289,8 +290,8 @@ def _prefix(executable: str | None) -> Path | None:
 
 def _read_only_paths(extra: Sequence[str]) -> list[str]:
     """Host paths the sandbox shows read-only: system folders, selected /etc files, installations."""
-    wanted = [*_SYSTEM, *(f"/etc/{name}" for name in _ETC), sys.prefix, sys.base_prefix, sys.exec_prefix,
-              sys.base_exec_prefix, *extra]
+    prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    wanted = [*_SYSTEM, *(f"/etc/{name}" for name in _ETC), *prefixes, *map(os.path.realpath, prefixes), *extra]
     for tool in (sys.executable, shutil.which("node"), shutil.which("g++")):
         wanted += [str(_prefix(tool))] if tool else []
     # Every Python start-up imports the plugin hook (a .pth file); in an editable install its

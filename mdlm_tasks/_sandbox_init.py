@@ -156,13 +156,13 @@ def main():
     status = wait_for(start_program(config))
     work = os.open("/sandbox/work", os.O_RDONLY | os.O_DIRECTORY)
     for name in config["keep"]:
-        try:
+        try:  # a file the program did not write (or one over RLIMIT_FSIZE) is just not kept
             source = os.open(name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=work)
+            target = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o755, dir_fd=out_dir)
+            while chunk := os.read(source, 1 << 20):
+                os.write(target, chunk)
         except OSError:
             continue
-        target = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o755, dir_fd=out_dir)
-        while chunk := os.read(source, 1 << 20):
-            os.write(target, chunk)
     os.write(status_file, str(status).encode())
     sys.exit(0)
 
