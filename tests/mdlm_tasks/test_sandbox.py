@@ -1,17 +1,35 @@
-"""The code sandbox contains hostile programs and scores honest ones."""
+"""The code sandbox contains hostile programs and scores honest ones.
+
+The escape probes (``PROBES``) are the table in ``tests/README.md``: each runs in every
+isolating mode, as root and as an unprivileged user (``nobody``, through a small driver
+started with ``setpriv``). A mode that does not work here is skipped with its reason, unless
+``MDLM_SANDBOX_REQUIRE`` (set by ``.ci/run``) names it: then the test fails.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import json
 import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
 import textwrap
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+import mdlm_tasks._sandbox as sandbox
 from mdlm_tasks._sandbox import (
     CodeExecutionDisabledError,
     Limits,
+    SandboxUnavailableError,
     isolation_mode,
     run_program,
 )
@@ -20,20 +38,26 @@ FAST = Limits(timeout_s=1.5, memory_mb=512, max_processes=32)
 
 
 @pytest.fixture(autouse=True)
-def _allow_code(monkeypatch: pytest.MonkeyPatch) -> None:
+def _allow_code(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     monkeypatch.setenv("HF_ALLOW_CODE_EVAL", "1")
+    monkeypatch.delenv("MDLM_SANDBOX", raising=False)
+    if isolation_mode() == "rlimits":  # the behaviour tests still run; the probes below skip visibly
+        monkeypatch.setenv("MDLM_ALLOW_UNSANDBOXED", "1")
+    # The sandbox's folders go under a folder of this test's own, so processes it leaves
+    # behind can be told from those of other test runs on the machine.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path_factory.mktemp("mdlm-test-")))
 
 
 def _sandbox_processes() -> int:
+    """Processes of this test's sandbox runs: wrappers by command line, unisolated programs by directory."""
+    marker = tempfile.gettempdir()
     count = 0
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
-        try:
-            if b"mdlm-sandbox-" in (entry / "cmdline").read_bytes():
+        with contextlib.suppress(OSError):
+            if marker.encode() in (entry / "cmdline").read_bytes() or os.readlink(entry / "cwd").startswith(marker):
                 count += 1
-        except OSError:
-            continue
     return count
 
 
@@ -156,8 +180,8 @@ def test_write_outside_its_directory_fails(tmp_path: Path) -> None:
     result = run_program(program, limits=FAST)
     assert result.status == "failed"
     assert not target.exists()
-    if isolation_mode() == "namespaces":
-        assert "Read-only file system" in result.stderr
+    if isolation_mode() != "rlimits":  # the host's /tmp is out of sight
+        assert "No such file or directory" in result.stderr
 
 
 def test_working_directory_is_private_and_writable() -> None:
@@ -167,7 +191,7 @@ def test_working_directory_is_private_and_writable() -> None:
     assert result.stdout == "work ['main.py', 'out.txt']\n"
 
 
-@pytest.mark.skipif(isolation_mode() != "namespaces", reason="network isolation needs root and unshare")
+@pytest.mark.skipif(isolation_mode() == "rlimits", reason="no sandbox works on this machine")
 def test_network_is_unreachable() -> None:
     program = "import socket\nsocket.create_connection(('1.1.1.1', 53), timeout=1)\n"
     result = run_program(program, limits=FAST)
@@ -213,13 +237,419 @@ def test_environment_does_not_leak_secrets(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_rlimits_fallback_runs_scores_and_kills(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The path taken without root or unshare: same results, limits by rlimits and session only.
-    import mdlm_tasks._sandbox as sandbox
-
-    monkeypatch.setattr(sandbox, "isolation_mode", lambda: "rlimits")
-    assert run_program("print(2 + 2)\n", limits=FAST).stdout == "4\n"
+    # The unisolated path, when the user opts in: same results, limits by rlimits and session only.
+    monkeypatch.setenv("MDLM_SANDBOX", "rlimits")
+    monkeypatch.setenv("MDLM_ALLOW_UNSANDBOXED", "1")
+    result = run_program("print(2 + 2)\n", limits=FAST)
+    assert (result.stdout, result.mode) == ("4\n", "rlimits")
     assert run_program("raise SystemExit(3)\n", limits=FAST).returncode == 3
     before = _sandbox_processes()
     assert run_program("import os, time\nos.fork()\nwhile True:\n    pass\n", limits=FAST).status == "timeout"
     time.sleep(0.2)
     assert _sandbox_processes() <= before
+
+
+def test_no_sandbox_refuses_unless_the_user_opts_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A machine where nothing isolates: no bubblewrap, no user namespaces, not root.
+    monkeypatch.setattr(sandbox, "mode_problem", lambda mode: None if mode == "rlimits" else "unavailable")
+    monkeypatch.delenv("MDLM_ALLOW_UNSANDBOXED", raising=False)
+    assert isolation_mode() == "rlimits"
+    with pytest.raises(SandboxUnavailableError, match="apt-get install bubblewrap.*MDLM_ALLOW_UNSANDBOXED=1"):
+        run_program("print(1)\n", limits=FAST)
+    monkeypatch.setenv("MDLM_ALLOW_UNSANDBOXED", "1")
+    result = run_program("print(1)\n", limits=FAST)
+    assert (result.status, result.mode) == ("passed", "rlimits")
+
+
+def test_forced_mode_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MDLM_SANDBOX", "chroot")
+    with pytest.raises(ValueError, match="expected one of"):
+        isolation_mode()
+    monkeypatch.setattr(sandbox, "mode_problem", lambda mode: "bwrap is not installed")
+    monkeypatch.setenv("MDLM_SANDBOX", "bwrap")
+    with pytest.raises(SandboxUnavailableError, match="MDLM_SANDBOX=bwrap.*not installed"):
+        run_program("print(1)\n", limits=FAST)
+
+
+def test_result_names_its_mode() -> None:
+    assert run_program("print(1)\n", limits=FAST).mode == isolation_mode()
+
+
+def test_extra_files_sit_beside_the_program() -> None:
+    result = run_program("import helper\nprint(helper.VALUE)\n", files={"helper.py": "VALUE = 7\n"}, limits=FAST)
+    assert result.stdout == "7\n"
+    with pytest.raises(ValueError, match="plain names"):
+        run_program("pass\n", files={"../x.py": ""}, limits=FAST)
+
+
+# --- Escape probes: the table in tests/README.md -------------------------------------------------
+
+PROBE_LIMITS = Limits(timeout_s=20, memory_mb=1024, max_processes=32, file_size_mb=16, disk_mb=32)
+"""Limits of every probe run; the disk probe writes 96 MB against the 32 MB quota."""
+
+UNPRIVILEGED = 65534  # nobody / nogroup
+HOST_TMP = "/tmp"  # the host's shared temporary folder (not this test's private one)
+ESCAPED = "ESCAPED"
+
+_DRIVER = textwrap.dedent(
+    """
+    import dataclasses, importlib.util, json, os, sys
+    spec = importlib.util.spec_from_file_location("sandbox_under_test", sys.argv[1])
+    module = sys.modules[spec.name] = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    request = json.loads(sys.stdin.read())
+    if not hasattr(module, "MODES"):  # the sandbox before issue 15 had no mode switch
+        module.isolation_mode = lambda: request["mode"]
+    if request.get("problem"):
+        print(json.dumps({"problem": module.mode_problem(request["mode"])}))
+        raise SystemExit
+    fields = {field.name for field in dataclasses.fields(module.Limits)}
+    limits = module.Limits(**{key: value for key, value in request["limits"].items() if key in fields})
+    result = module.run_program(request["program"], limits=limits)
+    print(json.dumps(dataclasses.asdict(result)))
+    """
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Runner:
+    """Runs programs through a given sandbox module, in one mode, as root or as ``nobody``."""
+
+    module: Path
+    """The ``_sandbox.py`` under test (another checkout's to measure the old one)."""
+    mode: str
+    """Sandbox mode forced with ``MDLM_SANDBOX``."""
+    user: str
+    """``root`` or ``nobody``."""
+
+    def _call(self, request: dict) -> dict:
+        python, prefix = sys.executable, []
+        if self.user == "nobody":
+            python, prefix = _unprivileged_python(), ["setpriv", f"--reuid={UNPRIVILEGED}",
+                                                      f"--regid={UNPRIVILEGED}", "--clear-groups"]
+        with tempfile.TemporaryDirectory(dir=HOST_TMP) as folder:
+            driver = Path(folder) / "driver.py"
+            driver.write_text(_DRIVER)
+            Path(folder).chmod(0o755)
+            env = {"PATH": os.environ["PATH"], "HF_ALLOW_CODE_EVAL": "1", "MDLM_SANDBOX": self.mode,
+                   "MDLM_ALLOW_UNSANDBOXED": "1", "LANG": "C.UTF-8"}
+            done = subprocess.run([*prefix, python, "-I", str(driver), str(self.module)], input=json.dumps(request),
+                                  capture_output=True, text=True, env=env, cwd="/", timeout=120, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"driver failed ({self.mode}, {self.user}): {done.stderr[-2000:]}")
+        return json.loads(done.stdout)
+
+    def problem(self) -> str | None:
+        """Why this mode does not work for this user here (None when it does)."""
+        if self.user == "nobody" and not _unprivileged_python():
+            return "no Python interpreter that user nobody can run (apt-get install python3)"
+        if self.user == "root" and os.geteuid() != 0:
+            return "the tests do not run as root"
+        return self._call({"mode": self.mode, "problem": True})["problem"]
+
+    def run(self, program: str, limits: Limits = PROBE_LIMITS) -> dict:
+        """Run ``program``; return the ExecutionResult's fields."""
+        return self._call({"mode": self.mode, "program": program, "limits": dataclasses.asdict(limits)})
+
+
+def _unprivileged_python() -> str | None:
+    for python in ("/usr/bin/python3", "/usr/local/bin/python3", sys.executable):
+        done = subprocess.run(["setpriv", f"--reuid={UNPRIVILEGED}", f"--regid={UNPRIVILEGED}", "--clear-groups",
+                               python, "-I", "-c", "pass"], capture_output=True, check=False)
+        if done.returncode == 0:
+            return python
+    return None
+
+
+def _processes_with(token: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if token.encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+    return found
+
+
+Judge = Callable[[dict], str | None]
+"""Given the run's result, the escape it shows (None when contained)."""
+
+
+def _printed_escape(result: dict) -> str | None:
+    lines = [line for line in result["stdout"].splitlines() if line.startswith(ESCAPED)]
+    return "; ".join(lines) or None
+
+
+def probe_tcp_loopback(stack: contextlib.ExitStack, user: str) -> tuple[str, Judge]:
+    server = stack.enter_context(socket.create_server(("127.0.0.1", 0)))
+    port = server.getsockname()[1]
+    program = f"""
+import socket
+try:
+    socket.create_connection(("127.0.0.1", {port}), timeout=3)
+    print("{ESCAPED}: connected to 127.0.0.1:{port}")
+except OSError as error:
+    print(error)
+"""
+    return program, _printed_escape
+
+
+def _unix_listener(stack: contextlib.ExitStack, address: str | bytes) -> None:
+    server = stack.enter_context(socket.socket(socket.AF_UNIX, socket.SOCK_STREAM))
+    server.bind(address)
+    if isinstance(address, str):
+        os.chmod(address, 0o777)
+        stack.callback(os.unlink, address)
+    server.listen()
+
+
+def probe_unix_socket_file(stack: contextlib.ExitStack, user: str) -> tuple[str, Judge]:
+    folder = stack.enter_context(tempfile.TemporaryDirectory(dir=HOST_TMP))
+    os.chmod(folder, 0o755)
+    paths = [os.path.join(folder, "probe.sock")]
+    if os.access("/run", os.W_OK):  # where daemons' sockets live (docker.sock, ...)
+        paths.append(f"/run/mdlm-probe-{secrets.token_hex(6)}.sock")
+    for path in paths:
+        _unix_listener(stack, path)
+    program = f"""
+import socket
+for path in {paths!r}:
+    try:
+        socket.socket(socket.AF_UNIX).connect(path)
+        print("{ESCAPED}: connected to", path)
+    except OSError as error:
+        print(path, error)
+"""
+    return program, _printed_escape
+
+
+def probe_unix_socket_abstract(stack: contextlib.ExitStack, user: str) -> tuple[str, Judge]:
+    name = f"mdlm-probe-{secrets.token_hex(6)}"
+    _unix_listener(stack, b"\0" + name.encode())
+    program = f"""
+import socket
+try:
+    socket.socket(socket.AF_UNIX).connect("\\0{name}")
+    print("{ESCAPED}: connected to @{name}")
+except OSError as error:
+    print(error)
+"""
+    return program, _printed_escape
+
+
+def probe_write_host_tmp(stack: contextlib.ExitStack, user: str) -> tuple[str, Judge]:
+    name = f"mdlm-probe-{secrets.token_hex(6)}"
+    paths = [f"{folder}/{name}" for folder in ("/tmp", "/var/tmp", "/dev/shm") if os.path.isdir(folder)]
+    for path in paths:
+        stack.callback(lambda path=path: Path(path).unlink(missing_ok=True))
+    program = f"""
+for path in {paths!r}:
+    try:
+        open(path, "w").write("x")
+    except OSError as error:
+        print(path, error)
+"""
+    return program, lambda result: ", ".join(path for path in paths if os.path.exists(path)) or None
+
+
+def probe_write_installation(stack: contextlib.ExitStack, user: str) -> tuple[str, Judge]:
+    name = f"mdlm-probe-{secrets.token_hex(6)}"
+    paths = [os.path.join(folder, name) for folder in (sys.prefix, "/etc")]
+    for path in paths:
+        stack.callback(lambda path=path: Path(path).unlink(missing_ok=True))
+    program = f"""
+for path in {paths!r}:
+    try:
+        open(path, "w").write("x")
+    except OSError as error:
+        print(path, error)
+"""
+    return program, lambda result: ", ".join(path for path in paths if os.path.exists(path)) or None
+
+
+def probe_read_host_file(stack: contextlib.ExitStack, user: str) -> tuple[str, Judge]:
+    folder = stack.enter_context(tempfile.TemporaryDirectory(dir=HOST_TMP))
+    os.chmod(folder, 0o755)
+    secret = secrets.token_hex(8)
+    path = Path(folder) / "secret.txt"
+    path.write_text(secret)
+    path.chmod(0o644)
+    program = f"""
+try:
+    print("{ESCAPED}: read", open({str(path)!r}).read())
+except OSError as error:
+    print(error)
+"""
+    return program, _printed_escape
+
+
+def probe_proc_write(stack: contextlib.ExitStack, user: str) -> tuple[str, Judge]:
+    # Writes back the value it read: harmless where it succeeds.
+    program = f"""
+try:
+    value = open("/proc/self/oom_score_adj").read()
+    with open("/proc/self/oom_score_adj", "w") as handle:
+        handle.write(value)
+    print("{ESCAPED}: wrote /proc/self/oom_score_adj")
+except OSError as error:
+    print(error)
+"""
+    return program, _printed_escape
+
+
+def probe_capabilities(stack: contextlib.ExitStack, user: str) -> tuple[str, Judge]:
+    program = f"""
+status = dict(line.split(":\t") for line in open("/proc/self/status").read().splitlines() if ":\t" in line)
+if int(status["CapEff"], 16):
+    print("{ESCAPED}: effective capabilities", status["CapEff"])
+"""
+    return program, _printed_escape
+
+
+def probe_host_process(stack: contextlib.ExitStack, user: str) -> tuple[str, Judge]:
+    token = f"mdlm-probe-{secrets.token_hex(6)}"
+    ids = {"user": UNPRIVILEGED, "group": UNPRIVILEGED} if user == "nobody" else {}
+    sleeper = subprocess.Popen(["/bin/sh", "-c", f"sleep 60; : {token}"], **ids)  # noqa: S603
+    stack.callback(lambda: (sleeper.kill(), sleeper.wait()))
+    program = f"""
+import os, signal
+for entry in os.listdir("/proc"):
+    try:
+        if entry.isdigit() and b"{token}" in open(f"/proc/{{entry}}/cmdline", "rb").read():
+            os.kill(int(entry), signal.SIGKILL)
+            print("{ESCAPED}: saw and killed host process", entry)
+    except OSError:
+        pass
+"""
+    return program, lambda result: _printed_escape(result) or (None if sleeper.poll() is None else "killed")
+
+
+def probe_daemon_survives(stack: contextlib.ExitStack, user: str) -> tuple[str, Judge]:
+    token = f"mdlm-probe-{secrets.token_hex(6)}"
+    stack.callback(lambda: [os.kill(pid, signal.SIGKILL) for pid in _processes_with(token)])
+    program = f"""
+import os, time
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        os.execv("/bin/sh", ["/bin/sh", "-c", "touch started; sleep 60; : {token}"])
+    os._exit(0)
+os.wait()
+while not os.path.exists("started"):
+    time.sleep(0.01)
+print("daemon started")
+"""
+
+    def judge(result: dict) -> str | None:
+        assert "daemon started" in result["stdout"], result
+        alive = _processes_with(token)
+        return f"daemon still running: {alive}" if alive else None
+
+    return program, judge
+
+
+def probe_disk_quota(stack: contextlib.ExitStack, user: str) -> tuple[str, Judge]:
+    # 8 MB files, alternately in the working directory and /tmp, until 96 MB are written.
+    token = f"mdlm-probe-{secrets.token_hex(6)}"
+    stack.callback(lambda: [path.unlink() for path in Path("/tmp").glob(f"{token}-*")])
+    program = f"""
+written = 0
+for index in range(12):
+    path = f"fill{{index}}" if index % 2 else f"/tmp/{token}-{{index}}"
+    try:
+        with open(path, "wb") as handle:
+            for _ in range(8):
+                handle.write(b"x" * 2**20)
+                handle.flush()
+                written += 1
+    except OSError as error:
+        print(path, error)
+print("MB", written)
+"""
+
+    def judge(result: dict) -> str | None:
+        written = int(result["stdout"].split("MB")[-1])
+        quota = PROBE_LIMITS.disk_mb
+        return f"wrote {written} MB against a {quota} MB quota" if written > quota else None
+
+    return program, judge
+
+
+PROBES: dict[str, Callable[[contextlib.ExitStack, str], tuple[str, Judge]]] = {
+    "tcp_loopback": probe_tcp_loopback,
+    "unix_socket_file": probe_unix_socket_file,
+    "unix_socket_abstract": probe_unix_socket_abstract,
+    "write_host_tmp": probe_write_host_tmp,
+    "write_installation": probe_write_installation,
+    "read_host_file": probe_read_host_file,
+    "proc_write": probe_proc_write,
+    "capabilities": probe_capabilities,
+    "host_process": probe_host_process,
+    "daemon_survives": probe_daemon_survives,
+    "disk_quota": probe_disk_quota,
+}
+"""Escape probes by name; each sets up host resources and returns the program and its judge."""
+
+RUNNERS = [("bwrap", "root"), ("bwrap", "nobody"), ("userns", "root"), ("userns", "nobody"), ("namespaces", "root")]
+"""Isolating modes and the users they are exercised as."""
+
+_SANDBOX_FILE = Path(sandbox.__file__)
+
+
+def probe(name: str, runner: Runner) -> str | None:
+    """Run one probe through ``runner``; the escape it found, or None when contained."""
+    with contextlib.ExitStack() as stack:
+        program, judge = PROBES[name](stack, runner.user)
+        result = runner.run(program)
+        assert result["status"] == "passed", result  # a probe that could not run proves nothing
+        return judge(result)
+
+
+@pytest.fixture(scope="module", params=RUNNERS, ids=[f"{mode}-{user}" for mode, user in RUNNERS])
+def runner(request: pytest.FixtureRequest) -> Iterator[Runner]:
+    mode, user = request.param
+    runner = Runner(_SANDBOX_FILE, mode, user)
+    problem = runner.problem()
+    if problem:
+        required = os.environ.get("MDLM_SANDBOX_REQUIRE", "").split(",")
+        if f"{mode}-{user}" in required or mode in required:
+            pytest.fail(f"{mode} as {user} is required here (MDLM_SANDBOX_REQUIRE) but does not work: {problem}")
+        pytest.skip(f"{mode} as {user} does not work on this machine: {problem}")
+    yield runner
+
+
+@pytest.mark.parametrize("name", list(PROBES))
+def test_escape_probe_is_contained(name: str, runner: Runner) -> None:
+    assert probe(name, runner) is None
+
+
+def test_probes_detect_escapes_without_isolation() -> None:
+    # The judges are not blind: unisolated (as root here), the escapes they look for happen.
+    if os.geteuid() != 0:
+        pytest.skip("the unisolated baseline is measured as root")
+    baseline = Runner(_SANDBOX_FILE, "rlimits", "root")
+    escaped = {name for name in PROBES if probe(name, baseline)}
+    assert escaped == set(PROBES)
+
+
+def test_process_cap_holds(runner: Runner) -> None:
+    # RLIMIT_NPROC inside the user namespace for users, the cgroup's pids.max for root.
+    program = textwrap.dedent(
+        """
+        import os, time
+        started = 0
+        for _ in range(100):
+            try:
+                pid = os.fork()
+            except OSError:
+                break
+            if pid == 0:
+                time.sleep(2)
+                os._exit(0)
+            started += 1
+        print(started)
+        """
+    )
+    result = runner.run(program, dataclasses.replace(PROBE_LIMITS, max_processes=16))
+    assert result["status"] == "passed", result
+    assert 0 < int(result["stdout"]) < 16
