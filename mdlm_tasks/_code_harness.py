@@ -27,12 +27,15 @@ own harness accepts those too.
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
+from collections.abc import Callable
+from typing import Any
 
-from mdlm_tasks._sandbox import ExecutionResult, Limits, run_program
+from mdlm_tasks._sandbox import ExecutionResult, Limits, isolation_mode, run_program
 
-__all__ = ["cpp_tests_pass", "javascript_tests_pass", "python_tests_pass"]
+__all__ = ["cpp_tests_pass", "javascript_tests_pass", "python_tests_pass", "records_sandbox"]
 
 _PYTHON_HARNESS = '''\
 """Harness: import the candidate as a module, run the tests in its namespace, then print the token."""
@@ -173,3 +176,21 @@ def javascript_tests_pass(candidate: str, tests: str, limits: Limits) -> bool:
     """
     program = f"{_JS_PROLOGUE}\n{candidate}\n\n{tests}\n\nmdlmHarnessFinish();\n"
     return _run_with_token(program, "javascript", limits)
+
+
+ProcessResults = Callable[[dict[str, Any], list[str]], dict[str, float]]
+
+
+def records_sandbox(process_results: ProcessResults) -> ProcessResults:
+    """Add ``sandboxed`` to a code task's per-sample scores: 1.0 when its programs ran isolated.
+
+    lm-eval averages it into the results file beside ``acc``, so a published score says whether it was
+    obtained in a sandbox (``bwrap``, ``userns`` or ``namespaces``) or unisolated under
+    ``MDLM_ALLOW_UNSANDBOXED=1`` (0.0); the log names the mode.
+    """
+
+    @functools.wraps(process_results)
+    def scored(doc: dict[str, Any], results: list[str]) -> dict[str, float]:
+        return {**process_results(doc, results), "sandboxed": float(isolation_mode() != "rlimits")}
+
+    return scored

@@ -11,7 +11,7 @@ import re
 import zlib
 from typing import Any, NamedTuple
 
-from mdlm_tasks._code_harness import cpp_tests_pass, javascript_tests_pass, python_tests_pass
+from mdlm_tasks._code_harness import cpp_tests_pass, javascript_tests_pass, python_tests_pass, records_sandbox
 from mdlm_tasks._sandbox import Limits, run_program
 from mdlm_tasks.code_extract import extract_code
 
@@ -101,6 +101,7 @@ for _inputs, _expected in _cases:
 """
 
 
+@records_sandbox
 def livecodebench_process_results(doc: dict[str, Any], results: list[str]) -> dict[str, float]:
     """Run the answer on every test: stdin/stdout problems one run per test, LeetCode ones in one run.
 
@@ -250,6 +251,7 @@ def cruxeval_o_process_results(doc: dict[str, Any], results: list[str]) -> dict[
     return {"acc": float(ast.literal_eval(parsed.output) == ast.literal_eval(doc["output"]))}
 
 
+@records_sandbox
 def cruxeval_i_process_results(doc: dict[str, Any], results: list[str]) -> dict[str, float]:
     """Correct when ``f`` applied to the predicted input, made of literals only, returns the row's output.
 
@@ -279,6 +281,7 @@ def multiple_doc_to_text(doc: dict[str, Any]) -> str:
     )
 
 
+@records_sandbox
 def multiple_process_results(doc: dict[str, Any], results: list[str]) -> dict[str, float]:
     """Compile/run the answer followed by the row's ``tests``; a pass needs ``main`` to reach its end.
 

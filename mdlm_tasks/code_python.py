@@ -13,7 +13,7 @@ import ast
 import builtins
 from typing import Any
 
-from mdlm_tasks._code_harness import python_tests_pass
+from mdlm_tasks._code_harness import python_tests_pass, records_sandbox
 from mdlm_tasks._sandbox import Limits
 from mdlm_tasks.code_extract import extract_code, import_lines
 
@@ -57,6 +57,7 @@ def humaneval_doc_to_text(doc: dict[str, Any]) -> str:
     )
 
 
+@records_sandbox
 def humaneval_process_results(doc: dict[str, Any], results: list[str]) -> dict[str, float]:
     """Run the answer against the row's ``check`` function (HumanEval and HumanEval+)."""
     entry = doc["entry_point"]
@@ -91,6 +92,7 @@ def mbpp_doc_to_text(doc: dict[str, Any]) -> str:
     )
 
 
+@records_sandbox
 def mbpp_process_results(doc: dict[str, Any], results: list[str]) -> dict[str, float]:
     """Run the answer (after ``test_setup_code``) against the row's ``test_list``."""
     code = extract_code(results[0], entry_point=mbpp_entry_point(doc["test_list"][0]))
@@ -106,6 +108,7 @@ def mbpp_plus_doc_to_text(doc: dict[str, Any]) -> str:
     )
 
 
+@records_sandbox
 def mbpp_plus_process_results(doc: dict[str, Any], results: list[str]) -> dict[str, float]:
     """Run the answer against the row's EvalPlus ``test`` program (with ``test_imports``)."""
     code = extract_code(results[0], entry_point=mbpp_entry_point(doc["test_list"][0]))
@@ -134,6 +137,7 @@ assert _mdlm_result.testsRun and _mdlm_result.wasSuccessful()
 """
 
 
+@records_sandbox
 def bigcodebench_process_results(doc: dict[str, Any], results: list[str]) -> dict[str, float]:
     """Run the answer against the row's ``unittest`` test case class."""
     entry = doc["entry_point"]
@@ -152,6 +156,7 @@ def ds1000_doc_to_text(doc: dict[str, Any]) -> str:
     )
 
 
+@records_sandbox
 def ds1000_process_results(doc: dict[str, Any], results: list[str]) -> dict[str, float]:
     """Run the answer through the row's ``code_context`` (``test_execution`` and, if any, ``test_string``)."""
     code = extract_code(results[0])

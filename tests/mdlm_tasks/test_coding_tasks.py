@@ -161,3 +161,16 @@ def test_lm_eval_confirm_flag_reaches_the_sandbox(task_manager: Any, offline_dow
         evaluate(lm=Canned(), task_dict=tasks)
     results = evaluate(lm=Canned(), task_dict=tasks, confirm_run_unsafe_code=True)["results"]["mdlm_humaneval"]
     assert (results["acc,none"], results["sample_len"]) == (1.0, 2)
+
+
+def test_results_record_whether_the_code_ran_sandboxed(build_task: Callable[[str], Any],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    case = _fixture("humaneval")["cases"][0]
+    task = build_task("mdlm_humaneval")
+    doc = task.test_docs()[case["doc"]]
+    assert [m["metric"] for m in task.config.metric_list] == ["acc", "sandboxed"]
+    isolated = task.process_results(doc, [case["response"]])
+    assert isolated == {"acc": case["acc"], "sandboxed": 1.0}
+    monkeypatch.setenv("MDLM_SANDBOX", "rlimits")
+    monkeypatch.setenv("MDLM_ALLOW_UNSANDBOXED", "1")
+    assert task.process_results(doc, [case["response"]]) == {"acc": case["acc"], "sandboxed": 0.0}
