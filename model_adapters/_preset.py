@@ -31,6 +31,8 @@ class LoadRequest:
     """Whether the user opted in to running the checkpoint's own modeling code."""
     revision: str | None = None
     """Hub revision, if any."""
+    attn_implementation: str | None = None
+    """The user's attention choice (None: SDPA); the checkpoint's own ``attn_implementation`` is ignored."""
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,8 @@ def load_generic(request: LoadRequest) -> Any:
     """Load weights with transformers' Auto classes, picking masked- or causal-LM heads by architecture."""
     from transformers import AutoModel, AutoModelForCausalLM, AutoModelForMaskedLM
 
+    from model_adapters._models._common import attention_implementation
+
     archs = " ".join(request.config.get("architectures") or ())
     auto = AutoModelForMaskedLM if "MaskedLM" in archs else AutoModelForCausalLM if "CausalLM" in archs else AutoModel
     model = auto.from_pretrained(
@@ -172,5 +176,6 @@ def load_generic(request: LoadRequest) -> Any:
         dtype=torch_dtype(request.dtype),
         revision=request.revision,
         trust_remote_code=request.trust_remote_code,
+        attn_implementation=attention_implementation(request, remote=request.trust_remote_code),
     )
     return model.to(request.device).eval()
