@@ -46,6 +46,10 @@ class Pinned:
     """For a checkpoint whose ``tokenizer.json`` was not found: special tokens and their published ids."""
     config_from: str | None = None
     """Folder whose config and tokenizer files stand in when this checkpoint's were not found unmodified."""
+    float32_weights: str | None = None
+    """Regex of weight names the checkpoint stores in float32 (the rest in its config's dtype)."""
+    fake_load: bool = True
+    """Whether to load a fake copy through the adapter (False where another pinned one has the same names)."""
 
     @property
     def path(self) -> Path:
@@ -86,6 +90,10 @@ PINNED = [
     # LLaDA2's tokenizer.json was not found: a stand-in carries the published mask and EOS/pad ids.
     Pinned("llada2", "llada2/LLaDA2.0-mini", "inclusionAI/LLaDA2.0-mini", _QWEN_TINY,
            {"<|endoftext|>": 156892, "<|mask|>": 156895}),
+    # LLaDA2.1 (decoded with family=llada2_1): LLaDA2.0-mini's network and names, expert biases in float32.
+    Pinned("llada2", "llada2/LLaDA2.1-mini", "inclusionAI/LLaDA2.1-mini", _QWEN_TINY,
+           {"<|endoftext|>": 156892, "<|mask|>": 156895}, float32_weights=r"\.mlp\.gate\.expert_bias$",
+           fake_load=False),
 ]
 """Every pinned checkpoint."""
 
