@@ -64,7 +64,7 @@ class FamilyPreset:
     add_special_tokens: bool = True
     """Whether plain (non-chat) prompts are tokenized with the tokenizer's special tokens (e.g. BOS)."""
     loader: Callable[[LoadRequest], Any] | None = None
-    """Custom model loader (the tokenizer always loads with AutoTokenizer); None uses ``load_generic``."""
+    """Custom model loader (the tokenizer loads apart, with ``load_tokenizer``); None uses ``load_generic``."""
     chat_template: Literal["instruct", "always", "never"] = "instruct"
     """Which checkpoints expect the tokenizer's chat template: instruct/chat ones (the reference
     evaluations' behaviour), all, or none. Advisory: lm-eval's ``--apply_chat_template`` decides."""

@@ -1,11 +1,12 @@
 """Tokenizers of every family loaded from the checkpoint's files, without running its code.
 
 Most diffusion checkpoints ship a tokenizer transformers reads natively. Dream's
-``tokenizer_config.json`` instead names its own class (``auto_map`` -> ``tokenization_dream.DreamTokenizer``),
-which is Qwen2's byte-level BPE plus Dream's special tokens: its ``vocab.json`` and ``merges.txt``
-are Qwen2's and its special tokens, chat template and ids are all in the JSON files beside them.
-So such a tokenizer is built as transformers' fast Qwen2 tokenizer from those files and the
-``auto_map`` is ignored. ``trust_remote_code=True`` still loads the checkpoint's own class.
+``tokenizer_config.json`` instead names its own class (``auto_map`` -> ``tokenization_dream.DreamTokenizer``;
+SDAR's names a copied ``tokenization_qwen2.Qwen2Tokenizer``), so ``AutoTokenizer`` refuses it without
+remote code. Both are Qwen2's byte-level BPE: ``vocab.json`` and ``merges.txt`` are Qwen2's, and the
+special tokens, chat template and ids are in the JSON files beside them. Such a tokenizer is built
+as transformers' fast Qwen2 tokenizer from those files and the ``auto_map`` is ignored.
+``trust_remote_code=True`` still loads the checkpoint's own class.
 """
 
 from __future__ import annotations
