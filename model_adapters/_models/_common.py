@@ -74,7 +74,7 @@ def attention_implementation(request: LoadRequest, remote: bool = False) -> str 
         chosen = "sdpa"
     if own and own != chosen:
         logger.warning("checkpoint config.json asks for attn_implementation=%r: ignored, using %r "
-                    "(choose with the attn_implementation= model argument)", own, chosen)
+                       "(choose with the attn_implementation= model argument)", own, chosen)
     return chosen
 
 

@@ -145,6 +145,19 @@ def test_dream_tokenizer_is_qwen2_bpe_with_its_chat_template_and_no_remote_code(
     assert (tokenizer.mask_token, tokenizer.mask_token_id, tokenizer.pad_token_id) == ("<|mask|>", 151666, 151643)
 
 
+def test_trust_remote_code_still_loads_the_checkpoints_own_tokenizer_class(tmp_path, monkeypatch) -> None:
+    import transformers
+
+    from model_adapters._models._tokenizer import load_tokenizer
+
+    dream = next(p for p in PINNED if p.family == "dream")
+    folder = copy_tokenizer(dream, tmp_path / "dream")
+    calls = []
+    monkeypatch.setattr(transformers.AutoTokenizer, "from_pretrained", lambda *a, **k: calls.append(k) or "theirs")
+    assert load_tokenizer(str(folder), trust_remote_code=True) == "theirs"
+    assert calls == [{"revision": None, "trust_remote_code": True}]
+
+
 # ------------------------------------------------------------------ fake checkpoints through the adapter
 @pytest.mark.parametrize("pinned", [p for p in WITH_INDEX if p.fake_load], ids=_id)
 def test_fake_checkpoint_with_real_names_loads_and_decodes_through_the_adapter(pinned, fake) -> None:
