@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 from model_adapters._engine import SpecialTokens, TraceRecorder, denoise
 from model_adapters._loading import LoadRequest, load_generic, read_config
+from model_adapters._models._tokenizer import load_tokenizer
 from model_adapters._paths import default_trace_path
 from model_adapters._preset import FamilyPreset
 from model_adapters._runner import make_logits_fn
@@ -49,8 +50,9 @@ class MDLMAdapter(LM):
     (forced preset; detected from config.json otherwise), ``family_module`` (a dotted module or ``.py``
     file imported first, so the families it registers can be used), ``device``, ``dtype`` (auto: bfloat16 on
     CUDA, float32 elsewhere), ``batch_size``, ``max_length``, ``trust_remote_code`` (off),
-    ``revision``, ``trace`` (record traces, on), ``trace_path``, plus any decoding setting of
-    ``DecodingSettings`` as a run-wide default (gen_kwargs override it per task).
+    ``revision``, ``attn_implementation`` (sdpa by default, eager, or flex_attention on CUDA), ``trace``
+    (record traces, on), ``trace_path``, plus any decoding setting of ``DecodingSettings`` as a
+    run-wide default (gen_kwargs override it per task).
     """
 
     def __init__(
@@ -65,6 +67,7 @@ class MDLMAdapter(LM):
         max_length: int | None = None,
         trust_remote_code: bool = False,
         revision: str | None = None,
+        attn_implementation: str | None = None,
         trace: bool = True,
         trace_path: str | None = None,
         **decoding: Any,
@@ -74,8 +77,8 @@ class MDLMAdapter(LM):
         if unknown:
             raise ValueError(
                 f"unknown mdlm model argument(s) {sorted(unknown)}. Model args: pretrained, family, family_module, "
-                f"device, dtype, "
-                f"batch_size, max_length, trust_remote_code, revision, trace, trace_path; decoding settings: "
+                f"device, dtype, batch_size, max_length, trust_remote_code, revision, attn_implementation, trace, "
+                f"trace_path; decoding settings: "
                 f"{sorted(DecodingSettings.field_names())}"
             )
         self.batch_size = _parse_batch_size(batch_size, device)
@@ -98,18 +101,13 @@ class MDLMAdapter(LM):
         if self.decoding.gen_length:
             self.decoding.resolve(self.decoding.gen_length)
 
-        from transformers import AutoTokenizer
-
-        self.tokenizer = AutoTokenizer.from_pretrained(
-            self.pretrained, revision=revision, trust_remote_code=bool(trust_remote_code)
-        )
+        self.tokenizer = load_tokenizer(self.pretrained, revision, bool(trust_remote_code), self.preset)
         self.special, self.stop_ids = _special_tokens(self.tokenizer, self.preset)
         self.pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.special.mask_id
         self.max_length = int(max_length) if max_length else _context_limit(config)
 
-        request = LoadRequest(
-            self.pretrained, config, str(self.device), self.dtype_name, bool(trust_remote_code), revision
-        )
+        request = LoadRequest(self.pretrained, config, str(self.device), self.dtype_name, bool(trust_remote_code),
+                              revision, attn_implementation)
         self.model = (self.preset.loader or load_generic)(request)
         self._chat_template_used = False
         self._pieces: dict[int, str] = {}

@@ -1,19 +1,22 @@
-"""Shared pieces of the owned loaders: config field copying and weight loading with renamed keys."""
+"""Shared pieces of the owned loaders: config field copying, the attention choice, weight loading with renamed keys."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from model_adapters._loading import load_generic, torch_dtype
+from model_adapters._loading import ATTENTION_CHOICES, attention_implementation, load_generic, torch_dtype
 
 if TYPE_CHECKING:
     from model_adapters._loading import LoadRequest
 
-# config.json keys that describe where the checkpoint came from, not the network.
+# config.json keys that describe where the checkpoint came from or how it was run, not the network.
+# A checkpoint's own attention choice is dropped: the project picks it (``attention_implementation``).
+__all__ = ["ATTENTION_CHOICES", "attention_implementation", "copy_fields", "from_checkpoint", "remote_or",
+           "rope_parameters"]
 _PROVENANCE_KEYS = frozenset(
-    {"architectures", "auto_map", "model_type", "transformers_version", "_name_or_path", "torch_dtype", "dtype"}
+    {"architectures", "auto_map", "model_type", "transformers_version", "_name_or_path", "torch_dtype", "dtype",
+     "attn_implementation", "_attn_implementation"}
 )
-
 
 def copy_fields(config: dict[str, Any], drop: frozenset[str] = frozenset()) -> dict[str, Any]:
     """The checkpoint's config without provenance keys (and without ``drop``)."""
@@ -48,6 +51,7 @@ def from_checkpoint(model_class: Any, native_config: Any, request: LoadRequest, 
         revision=request.revision,
         key_mapping=key_mapping,
         output_loading_info=True,
+        attn_implementation=attention_implementation(request),
     )
     missing = [k for k in info.get("missing_keys", ()) if not k.endswith("rotary_emb.inv_freq")]
     unexpected = list(info.get("unexpected_keys", ()))

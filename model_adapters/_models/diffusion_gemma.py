@@ -25,8 +25,11 @@ def load_diffusion_gemma(request: LoadRequest) -> Any:
     """Load a DiffusionGemma checkpoint with transformers' native ``DiffusionGemmaForBlockDiffusion``."""
     from transformers import DiffusionGemmaForBlockDiffusion
 
+    from model_adapters._models._common import attention_implementation
+
     model = DiffusionGemmaForBlockDiffusion.from_pretrained(
-        request.pretrained, dtype=torch_dtype(request.dtype), revision=request.revision
+        request.pretrained, dtype=torch_dtype(request.dtype), revision=request.revision,
+        attn_implementation=attention_implementation(request),
     )
     return model.to(request.device).eval()
 

@@ -122,6 +122,7 @@ class LLaDA2PreTrainedModel(PreTrainedModel):
     base_model_prefix = "model"
     _no_split_modules = ["LLaDA2DecoderLayer"]
     _supports_sdpa = True
+    _supports_flex_attn = True  # attention goes through ALL_ATTENTION_FUNCTIONS, which has flex
 
 
 class LLaDA2Model(LLaDA2PreTrainedModel):
