@@ -13,6 +13,7 @@ import dataclasses
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -330,10 +331,17 @@ class Runner:
         with tempfile.TemporaryDirectory(dir=HOST_TMP) as folder:
             driver = Path(folder) / "driver.py"
             driver.write_text(_DRIVER)
+            # A copy of the module and its PID-1 helper: the checkout may sit where nobody cannot read (/root).
+            module = Path(folder) / self.module.name
+            for source in (self.module, self.module.with_name("_sandbox_init.py")):
+                if source.exists():
+                    shutil.copyfile(source, Path(folder) / source.name)
+            for path in Path(folder).iterdir():
+                path.chmod(0o644)
             Path(folder).chmod(0o755)
             env = {"PATH": os.environ["PATH"], "HF_ALLOW_CODE_EVAL": "1", "MDLM_SANDBOX": self.mode,
                    "MDLM_ALLOW_UNSANDBOXED": "1", "LANG": "C.UTF-8"}
-            done = subprocess.run([*prefix, python, "-I", str(driver), str(self.module)], input=json.dumps(request),
+            done = subprocess.run([*prefix, python, "-I", str(driver), str(module)], input=json.dumps(request),
                                   capture_output=True, text=True, env=env, cwd="/", timeout=120, check=False)
         if done.returncode != 0:
             raise RuntimeError(f"driver failed ({self.mode}, {self.user}): {done.stderr[-2000:]}")
