@@ -105,25 +105,48 @@ def _load_traces(run: Run, path: Path) -> None:
         run.warnings.append(f"{path.name}: no usable trace rows")
 
 
+def _locate(run: Run, name: str) -> Path | None:
+    """A trace file named by the results, looked for relative to the results folder first.
+
+    The name is relative to the results folder (``traces_x.jsonl``, or ``../traces_x.jsonl`` when lm-eval
+    chose a random folder); older runs named it relative to the output folder, hence the basename beside
+    the results and one level up. The absolute path recorded at run time is the last resort: a copied
+    run must read its own traces, never the original's.
+    """
+    folder = run.path.parent
+    given = Path(name)
+    if not given.is_absolute():
+        for candidate in (folder / given, folder / given.name, folder.parent / given.name):
+            if candidate.is_file():
+                return candidate
+    recorded = run.config.get("mdlm_trace_file_abs")  # rank 0's file; the other ranks' lie beside it
+    absolute = Path(recorded).parent / given.name if isinstance(recorded, str) and recorded else None
+    for path in (given, absolute):
+        if path is not None and path.is_absolute() and path.is_file():
+            run.warnings.append(
+                f"trace file {given.name!r} not found beside the results; read from the absolute path "
+                "recorded at run time (move or copy the trace file with the run to keep it portable)"
+            )
+            return path
+    return None
+
+
 def _find_traces(run: Run) -> list[Path]:
     named = run.config.get("mdlm_trace_file")
-    folder = run.path.parent
     per_rank = run.config.get("mdlm_trace_files")  # data-parallel runs: one file per rank
     if isinstance(per_rank, list) and len(per_rank) > 1:
-        files = [folder / name for name in per_rank if isinstance(name, str)]
-        for missing in [f for f in files if not f.is_file()]:
-            run.warnings.append(f"trace file {missing.name!r} named by the results is missing")
-        return [f for f in files if f.is_file()]
+        files = []
+        for name in (n for n in per_rank if isinstance(n, str)):
+            if (found := _locate(run, name)) is None:
+                run.warnings.append(f"trace file {Path(name).name!r} named by the results is missing")
+            else:
+                files.append(found)
+        return files
     if isinstance(named, str) and named:
-        candidate = Path(named)
-        candidate = candidate if candidate.is_absolute() else folder / candidate
-        if candidate.is_file():
-            return [candidate]
-        absolute = run.config.get("mdlm_trace_file_abs")
-        if isinstance(absolute, str) and Path(absolute).is_file():
-            return [Path(absolute)]
-        run.warnings.append(f"trace file {named!r} named by the results is missing")
-    found = sorted(p for pat in ("traces_*.jsonl", "traces_*.jsonl.gz") for p in folder.glob(pat))
+        if (found := _locate(run, named)) is not None:
+            return [found]
+        run.warnings.append(f"trace file {Path(named).name!r} named by the results is missing")
+    found = sorted(p for pat in ("traces_*.jsonl", "traces_*.jsonl.gz") for p in run.path.parent.glob(pat))
     if found and isinstance(named, str) and named:
         run.warnings.append(f"using {', '.join(p.name for p in found)} found beside the results instead")
     return found

@@ -123,8 +123,9 @@ def write_run(
     }
     if backend == "mdlm":
         config.update(mdlm_decoding=decoding or {"steps": 8}, mdlm_family="llada")
-        if trace_name:
+        if trace_name:  # as the adapter records it: relative to the results folder, and absolute
             config["mdlm_trace_file"] = trace_name
+            config["mdlm_trace_file_abs"] = str((folder / trace_name).resolve())
     payload = {
         "results": results,
         "group_subtasks": groups or {},
