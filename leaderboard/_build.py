@@ -12,7 +12,14 @@ from typing import Any
 
 from leaderboard._aggregate import VAL_KEYS, GenValues, aggregate_row, gen_metrics
 from leaderboard._inputs import Run, load_runs
-from leaderboard._join import RowInput, build_rows, distinguishing_labels, domain_map
+from leaderboard._join import (
+    RowInput,
+    applied_decoding,
+    build_rows,
+    display_name,
+    distinguishing_labels,
+    domain_map,
+)
 from leaderboard._records import LeaderboardRow, PromptCheck, RunInfo
 
 
@@ -34,6 +41,8 @@ class Leaderboard:
     """Viewer data per task: prompts by prompt hash, generations of every row."""
     domains: list[str]
     """Domains present, sorted."""
+    local_paths: dict[str, str]
+    """Paths of the build's inputs and local models, each with what the site shows instead (empty: keep them)."""
 
 
 def _cmd_value(value: Any) -> str:
@@ -42,8 +51,21 @@ def _cmd_value(value: Any) -> str:
     return str(value)
 
 
-def run_info(run: Run) -> RunInfo:
-    """Reproducibility facts of one results file."""
+def run_info(run: Run, local: dict[str, str] | None = None) -> RunInfo:
+    """Reproducibility facts of one results file.
+
+    Args:
+        run: The run.
+        local: Local paths to publish under another name (a local model's path -> its folder's name).
+    """
+    info = _run_info(run)
+    for path, name in (local or {}).items():
+        info.command = info.command.replace(path, name)
+        info.model_args = info.model_args.replace(path, name)
+    return info
+
+
+def _run_info(run: Run) -> RunInfo:
     cfg, res = run.config, run.results
     seeds = {k: cfg.get(k) for k in ("random_seed", "numpy_seed", "torch_seed", "fewshot_seed") if k in cfg}
     cmd = ["lm_eval", "--model", str(cfg.get("model", "?"))]
@@ -70,7 +92,9 @@ def run_info(run: Run) -> RunInfo:
         if isinstance(date, (int, float))
         else ""
     )
-    decoding = dict(cfg.get("mdlm_decoding") or {}) if isinstance(cfg.get("mdlm_decoding"), dict) else {}
+    decoding = applied_decoding(run)  # what the traces say was applied; the run-wide default otherwise
+    if not decoding and isinstance(cfg.get("mdlm_decoding"), dict):
+        decoding = dict(cfg["mdlm_decoding"])
     if cfg.get("gen_kwargs"):
         decoding["gen_kwargs"] = cfg["gen_kwargs"]
     return RunInfo(
@@ -88,6 +112,12 @@ def run_info(run: Run) -> RunInfo:
         trace_files=list(run.trace_files),
         inputs=dict(sorted(run.inputs.items())),
     )
+
+
+def local_paths(rows: list[RowInput]) -> dict[str, str]:
+    """Local model paths the runs recorded, each with the name the site shows instead (longest first)."""
+    found = {r.source: display_name(r.source) for r in rows if r.source and display_name(r.source) != r.source}
+    return dict(sorted(found.items(), key=lambda kv: -len(kv[0])))
 
 
 def _prompt_check(rows: list[RowInput]) -> PromptCheck:
@@ -141,12 +171,16 @@ def _viewer(rows: list[RowInput], values: GenValues) -> dict[str, dict[str, Any]
     return out
 
 
-def collect(run_dirs: list[Path], bootstrap: int = 1000) -> Leaderboard:
+def collect(
+    run_dirs: list[Path], bootstrap: int = 1000, names: dict[str, str] | None = None, keep_paths: bool = False
+) -> Leaderboard:
     """Read the folders and compute every number the site shows.
 
     Args:
         run_dirs: lm-eval ``--output_path`` folders (or parents of them).
         bootstrap: Bootstrap replicates per task.
+        names: Display names by model source (hub id or path) or by default display name.
+        keep_paths: Publish local model paths in the reproduce commands instead of the folders' names.
 
     Returns:
         The leaderboard.
@@ -161,10 +195,11 @@ def collect(run_dirs: list[Path], bootstrap: int = 1000) -> Leaderboard:
     versions = sorted({str(r.results.get("lm_eval_version")) for r in runs})
     if len(versions) > 1:
         problems.append(f"runs come from different lm-eval versions: {', '.join(versions)}")
-    row_inputs = build_rows(runs)
+    row_inputs = build_rows(runs, names)
     values = gen_metrics(row_inputs, problems)
     domains = domain_map(runs)
-    rows = [aggregate_row(r, domains, values, bootstrap, [run_info(x) for x in r.runs]) for r in row_inputs]
+    local = {} if keep_paths else local_paths(row_inputs)
+    rows = [aggregate_row(r, domains, values, bootstrap, [run_info(x, local) for x in r.runs]) for r in row_inputs]
     for row, short in zip(rows, distinguishing_labels([(r.model, r.setting) for r in rows]), strict=True):
         row.setting_short = short
     ranked = sorted(rows, key=lambda r: (r.overall.accuracy is None, -(r.overall.accuracy or 0.0), r.row_id))
@@ -178,4 +213,8 @@ def collect(run_dirs: list[Path], bootstrap: int = 1000) -> Leaderboard:
             "shown different prompts by different models"
         )
     present = sorted({d for r in rows for d in r.domains})
-    return Leaderboard(ranked, check, warnings, _viewer(row_inputs, values), present)
+    if not keep_paths:
+        for d in run_dirs:
+            local.update({str(d): d.name, str(d.absolute()): d.name, str(d.resolve()): d.name})
+        local = dict(sorted(local.items(), key=lambda kv: -len(kv[0])))
+    return Leaderboard(ranked, check, warnings, _viewer(row_inputs, values), present, local)

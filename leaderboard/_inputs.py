@@ -45,6 +45,8 @@ class Run:
     """Problems met while reading this run."""
     inputs: dict[str, str] = field(default_factory=dict)
     """sha256 of every file read for this run, by file name."""
+    trace_settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """The distinct decoding settings its trace rows record (what was applied), by their JSON."""
 
     @property
     def config(self) -> dict[str, Any]:
@@ -97,6 +99,9 @@ def _load_traces(run: Run, path: Path) -> None:
             if rec.key in run.traces and run.traces[rec.key] != rec:
                 run.warnings.append(f"{path.name}: duplicate trace for {rec.key}; keeping the last one")
             run.traces[rec.key] = rec
+            key = json.dumps(rec.settings, sort_keys=True, default=str)
+            if key not in run.trace_settings:
+                run.trace_settings[key] = rec.settings
             count += 1
     run.warnings.extend(f"{path.name}: {w.message}".replace(f"{path}: ", "") for w in caught)
     run.trace_files.append(path.name)

@@ -153,17 +153,36 @@ def _csv(rows: list[LeaderboardRow]) -> str:
     return buf.getvalue()  # csv writes None as an empty field
 
 
+def _unlocal(text: str, paths: dict[str, str]) -> str:
+    """Last guard against publishing the build machine's paths (in warnings, say): each becomes its short name."""
+    for path, name in paths.items():
+        if path in text:
+            text = text.replace(path, name)
+    return text
+
+
 def _page_name(task: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", task) + ".html"
 
 
-def build_site(run_dirs: list[str | Path], output: str | Path, *, bootstrap: int = 1000) -> BuildReport:
+def build_site(
+    run_dirs: list[str | Path],
+    output: str | Path,
+    *,
+    bootstrap: int = 1000,
+    names: dict[str, str] | None = None,
+    keep_paths: bool = False,
+) -> BuildReport:
     """Build the leaderboard site from lm-eval output folders.
 
     Args:
         run_dirs: lm-eval ``--output_path`` folders (or parents of them).
         output: Site folder to write (created; existing files of the same name are replaced).
         bootstrap: Bootstrap replicates per task for the 95% intervals.
+        names: Display names, by model source (the hub id or path the run records) or by default
+            display name (a hub id, or a local model's folder name).
+        keep_paths: Publish local paths (model folders in the reproduce commands, input folders) as they are;
+            by default the site names a local model by its folder and an input folder by its name.
 
     Returns:
         What was built and every warning.
@@ -171,7 +190,7 @@ def build_site(run_dirs: list[str | Path], output: str | Path, *, bootstrap: int
     Raises:
         NothingUsableError: When the folders hold no readable lm-eval results.
     """
-    lb = collect([Path(p) for p in run_dirs], bootstrap=bootstrap)
+    lb = collect([Path(p) for p in run_dirs], bootstrap=bootstrap, names=names, keep_paths=keep_paths)
     out = Path(output)
     (out / "models").mkdir(parents=True, exist_ok=True)
     (out / "samples").mkdir(parents=True, exist_ok=True)
@@ -186,7 +205,7 @@ def build_site(run_dirs: list[str | Path], output: str | Path, *, bootstrap: int
             "version": _package_version(),
             "git_commit": _git_commit(),
             "bootstrap": bootstrap,
-            "run_dirs": [str(p) for p in run_dirs],
+            "run_dirs": [str(p) if keep_paths else Path(p).name for p in run_dirs],
         },
         "metrics": specs,
         "domains": lb.domains,
@@ -221,7 +240,7 @@ def build_site(run_dirs: list[str | Path], output: str | Path, *, bootstrap: int
             **common,
         )
     for rel, text in files.items():
-        (out / rel).write_text(text, encoding="utf-8")
+        (out / rel).write_text(_unlocal(text, lb.local_paths), encoding="utf-8")
     return BuildReport(
         output=out, rows=lb.rows, prompt_check=lb.prompt_check, warnings=lb.warnings, files=sorted(files)
     )
