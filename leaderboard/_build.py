@@ -116,7 +116,11 @@ def _run_info(run: Run) -> RunInfo:
 
 def local_paths(rows: list[RowInput]) -> dict[str, str]:
     """Local model paths the runs recorded, each with the name the site shows instead (longest first)."""
-    found = {r.source: display_name(r.source) for r in rows if r.source and display_name(r.source) != r.source}
+    found: dict[str, str] = {}
+    for source in {r.source for r in rows if r.source and display_name(r.source) != r.source}:
+        found[source] = display_name(source)
+        # lm-eval names the results folder after the path too (``sanitize_model_name``): that goes as well.
+        found[re.sub(r"[\"<>:/|\\?*\[\]]+", "__", source)] = display_name(source)
     return dict(sorted(found.items(), key=lambda kv: -len(kv[0])))
 
 
@@ -165,7 +169,6 @@ def _viewer(rows: list[RowInput], values: GenValues) -> dict[str, dict[str, Any]
                         "nfe": tr.nfe if tr else None,
                         "afp": None if i is None else _finite(float(values.matrix[i, afp_col])),
                         "tau_b": None if i is None else _finite(float(values.matrix[i, tau_col])),
-                        "ar": row.model_type == "AR",
                     }
                 )
     return out

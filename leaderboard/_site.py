@@ -22,7 +22,7 @@ import jinja2
 from leaderboard._aggregate import COLUMNS
 from leaderboard._build import Leaderboard, collect
 from leaderboard._metrics import METRICS
-from leaderboard._plots import Point, by_category, scatter
+from leaderboard._plots import COLORS, Point, by_category, scatter
 from leaderboard._records import BuildReport, LeaderboardRow, ScopeStats
 
 SCHEMA = "mdlm-leaderboard/1"
@@ -95,18 +95,25 @@ def _git_commit() -> str | None:
     return (res.stdout.strip() or None) if res.returncode == 0 else None
 
 
+def row_title(r: LeaderboardRow) -> str:
+    """A row as the legend and the pickers name it: model and the setting that tells it apart."""
+    return f"{r.model} ({r.setting_short or r.setting_label})"
+
+
 def _plots(lb: Leaderboard) -> dict[str, Any]:
+    number = {r.row_id: i for i, r in enumerate(lb.rows, 1)}  # the table's order: the legend lists them so
+
     def pts(fx: Any, fy: Any) -> list[Point]:
         out = []
         for r in lb.rows:
             x, y = fx(r), fy(r)
             if x is not None and y is not None:
-                out.append(Point(r.row_id, f"{r.model} ({r.setting_short or r.setting_label})", x, y, r.model_type))
+                out.append(Point(r.row_id, row_title(r), number[r.row_id], x, y, r.model_type))
         return out
 
     acc = lambda r: r.overall.accuracy  # noqa: E731
     dom_pts = [
-        Point(r.row_id, f"{r.model}: {d}", i, s.metrics["afp"].value, r.model_type)
+        Point(r.row_id, f"{row_title(r)}: {d}", number[r.row_id], i, s.metrics["afp"].value, r.model_type)
         for r in lb.rows
         for i, d in enumerate(lb.domains)
         if (s := r.domains.get(d)) is not None and s.metrics["afp"].value is not None
@@ -124,14 +131,19 @@ def _plots(lb: Leaderboard) -> dict[str, Any]:
             "AFP (incorrect)",
             diagonal=True,
         ),
+        "legend": [(number[r.row_id], row_title(r), r.model_type, r.row_id) for r in lb.rows],
+        "colors": COLORS,
     }
 
 
 def _csv(rows: list[LeaderboardRow]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
+    # n: samples defining the value (k); of: samples that could have; thin: too few to lean on (tau's
+    # single-step samples are undefined, so its k can be far below its n).
     w.writerow(
-        ["row_id", "model", "model_type", "setting", "scope_kind", "scope", "metric", "value", "low", "high", "n"]
+        ["row_id", "model", "model_type", "setting", "scope_kind", "scope", "metric", "value", "low", "high", "n",
+         "of", "thin"]
     )
 
     def scope(r: LeaderboardRow, kind: str, name: str, s: ScopeStats) -> None:
@@ -142,7 +154,7 @@ def _csv(rows: list[LeaderboardRow]) -> str:
             w.writerow([*base, k, getattr(s, k), "", "", ""])
         for key in COLUMNS:
             e = s.metrics[key]
-            w.writerow([*base, key, e.value, e.low, e.high, e.n])
+            w.writerow([*base, key, e.value, e.low, e.high, e.n, e.of, int(e.thin)])
 
     for r in rows:
         scope(r, "overall", "overall", r.overall)
@@ -230,11 +242,13 @@ def build_site(
     }
     for r in lb.rows:
         files[f"models/{r.row_id}.html"] = env.get_template("model.html.j2").render(row=r, root="../", **common)
+    kinds = {"diffusion": 0, "AR": 1, "unknown": 2}  # the pickers open on a diffusion row
     for path, task in pages.items():
-        names = {r.row_id: f"{r.model} ({r.setting_short or r.setting_label})" for r in lb.rows if task in r.tasks}
+        ordered = sorted((r for r in lb.rows if task in r.tasks), key=lambda r: (kinds.get(r.model_type, 3), r.row_id))
+        rows = [{"id": r.row_id, "name": row_title(r), "type": r.model_type} for r in ordered]
         files[path] = env.get_template("samples.html.j2").render(
             task=task,
-            payload={"task": task, "rows": names, **lb.samples[task]},
+            payload={"task": task, "rows": rows, **lb.samples[task]},
             viewer_js=_asset("viewer.js"),
             root="../",
             **common,
