@@ -33,7 +33,9 @@ class Doc:
         return self.prompt or f"Question {task} #{self.doc_id}?"
 
 
-def trace_row(task: str, doc: Doc, rep: int, model: str, prompt_hash: str | None = None) -> dict[str, Any]:
+def trace_row(
+    task: str, doc: Doc, rep: int, model: str, prompt_hash: str | None = None, settings: dict[str, Any] | None = None
+) -> dict[str, Any]:
     steps = doc.final_steps[rep]  # type: ignore[index]
     n = len(steps)
     pad = 2
@@ -53,7 +55,7 @@ def trace_row(task: str, doc: Doc, rep: int, model: str, prompt_hash: str | None
         "stopped_early": False,
         "token_ids": list(range(n + pad)),
         "pieces": pieces,
-        "settings": {"steps": 8},
+        "settings": settings or {"steps": 8},
         "model": model,
         "schema": "mdlm-trace/1",
     }
@@ -75,6 +77,9 @@ def write_run(
     reported: dict[str, float] | None = None,
     lm_eval_version: str = "0.4.13",
     extra_trace_rows: list[dict[str, Any]] | None = None,
+    trace_settings: dict[str, Any] | None = None,
+    tags: dict[str, list[str]] | None = None,
+    gen_kwargs: dict[str, Any] | None = None,
 ) -> Path:
     """Write one lm-eval run; returns its folder ``out/<model>``."""
     folder = out / model.replace("/", "__")
@@ -89,6 +94,8 @@ def write_run(
         value = reported.get(task, mean) if reported else mean
         results[task] = {"alias": task, "exact_match,none": value, "exact_match_stderr,none": (var / len(docs)) ** 0.5}
         configs[task] = {"task": task, "metric_list": [{"metric": "exact_match"}], "repeats": len(docs[0].responses)}
+        if tags and task in tags:
+            configs[task]["tag"] = tags[task]
         n_samples[task] = {"original": (n_original or {}).get(task, len(docs)), "effective": len(docs)}
         with open(folder / f"samples_{task}_{date}.jsonl", "w", encoding="utf-8") as f:
             for d in docs:
@@ -109,13 +116,15 @@ def write_run(
                 }
                 f.write(json.dumps(row) + "\n")
                 if traces and d.final_steps is not None:
-                    trace_rows += [trace_row(task, d, r, model) for r in range(len(d.final_steps))]
+                    trace_rows += [
+                        trace_row(task, d, r, model, settings=trace_settings) for r in range(len(d.final_steps))
+                    ]
     config: dict[str, Any] = {
         "model": backend,
         "model_args": f"pretrained={model}",
         "batch_size": 1,
         "limit": limit,
-        "gen_kwargs": {},
+        "gen_kwargs": gen_kwargs or {},
         "random_seed": 0,
         "numpy_seed": 1234,
         "torch_seed": 1234,
