@@ -37,12 +37,20 @@ class Leaderboard:
     """Identical-prompt check."""
     warnings: list[str]
     """Build-wide problems (row problems are also repeated here, prefixed by the row id)."""
-    samples: dict[str, dict[str, Any]]
-    """Viewer data per task: prompts by prompt hash, generations of every row."""
+    tasks: list[str]
+    """Tasks with logged samples (one viewer page each), sorted."""
     domains: list[str]
     """Domains present, sorted."""
     local_paths: dict[str, str]
     """Paths of the build's inputs and local models, each with what the site shows instead (empty: keep them)."""
+    row_inputs: list[RowInput]
+    """The joined generations behind the rows (for ``samples``)."""
+    values: GenValues
+    """Per-generation metric values (for ``samples``)."""
+
+    def samples(self, task: str) -> dict[str, Any]:
+        """Viewer data of one task: prompts by prompt hash, generations of every row."""
+        return viewer_page(self.row_inputs, self.values, task)
 
 
 def _cmd_value(value: Any) -> str:
@@ -144,34 +152,40 @@ def _finite(x: float | None) -> float | None:
     return x if x is not None and math.isfinite(x) else None
 
 
-def _viewer(rows: list[RowInput], values: GenValues) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
+def viewer_page(rows: list[RowInput], values: GenValues, task: str) -> dict[str, Any]:
+    """Viewer data of one task: prompts by prompt hash and the generations of every row.
+
+    Built one task at a time while the pages are written, so that the whole site's samples never sit
+    in memory at once.
+    """
+    page: dict[str, Any] = {"prompts": {}, "gens": []}
     afp_col, tau_col = VAL_KEYS.index("afp"), VAL_KEYS.index("tau_b")
     for row in rows:
-        for task, t in sorted(row.tasks.items()):
-            page = out.setdefault(task, {"prompts": {}, "gens": []})
-            for (doc_id, rep), g in sorted(t.gens.items()):
-                page["prompts"].setdefault(g.prompt_hash, g.prompt)  # models may (wrongly) differ: keep each
-                tr = g.trace
-                i = values.index.get(id(g))
-                page["gens"].append(
-                    {
-                        "row": row.row_id,
-                        "doc": doc_id,
-                        "repeat": rep,
-                        "score": g.score,
-                        "prompt_hash": g.prompt_hash,
-                        "target": g.target,
-                        "response": g.response,
-                        "filtered": g.filtered,
-                        "pieces": list(tr.pieces[: tr.n_tokens]) if tr else [],
-                        "steps": list(tr.final_step[: tr.n_tokens]) if tr else [],
-                        "nfe": tr.nfe if tr else None,
-                        "afp": None if i is None else _finite(float(values.matrix[i, afp_col])),
-                        "tau_b": None if i is None else _finite(float(values.matrix[i, tau_col])),
-                    }
-                )
-    return out
+        t = row.tasks.get(task)
+        if t is None:
+            continue
+        for (doc_id, rep), g in sorted(t.gens.items()):
+            page["prompts"].setdefault(g.prompt_hash, g.prompt)  # models may (wrongly) differ: keep each
+            tr = g.trace
+            i = values.index.get(id(g))
+            page["gens"].append(
+                {
+                    "row": row.row_id,
+                    "doc": doc_id,
+                    "repeat": rep,
+                    "score": g.score,
+                    "prompt_hash": g.prompt_hash,
+                    "target": g.target,
+                    "response": g.response,
+                    "filtered": g.filtered,
+                    "pieces": list(tr.pieces) if tr else [],
+                    "steps": tr.final_step.tolist() if tr else [],
+                    "nfe": tr.nfe if tr else None,
+                    "afp": None if i is None else _finite(float(values.matrix[i, afp_col])),
+                    "tau_b": None if i is None else _finite(float(values.matrix[i, tau_col])),
+                }
+            )
+    return page
 
 
 def collect(
@@ -220,4 +234,5 @@ def collect(
         for d in run_dirs:
             local.update({str(d): d.name, str(d.absolute()): d.name, str(d.resolve()): d.name})
         local = dict(sorted(local.items(), key=lambda kv: -len(kv[0])))
-    return Leaderboard(ranked, check, warnings, _viewer(row_inputs, values), present, local)
+    tasks = sorted({task for r in row_inputs for task, t in r.tasks.items() if t.gens})
+    return Leaderboard(ranked, check, warnings, tasks, present, local, row_inputs, values)

@@ -14,8 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from leaderboard._inputs import Run
-from model_adapters import TraceRecord
+from leaderboard._inputs import Run, Trace
 
 AR_BACKENDS = frozenset(
     {
@@ -63,7 +62,7 @@ class Gen:
     """Context string."""
     doc: Any
     """The document (used by the Sudoku easy-first join)."""
-    trace: TraceRecord | None
+    trace: Trace | None
     """The matching trace (None when missing or when its prompt hash disagrees)."""
 
 
@@ -294,7 +293,6 @@ def _gens(run: Run, task: str, metric: str, filt: str, problems: list[str]) -> d
         resps = row.get("resps") or [[""]]
         reps = resps[0] if isinstance(resps[0], list) else [resps[0]]
         filtered = (row.get("filtered_resps") or [""])[0]
-        args = (row.get("arguments") or {}).get("gen_args_0") or {}
         for rep, text in enumerate(reps):
             key = (task, int(row["doc_id"]), rep)
             trace = run.traces.get(key)
@@ -311,7 +309,7 @@ def _gens(run: Run, task: str, metric: str, filt: str, problems: list[str]) -> d
                 response=str(text),
                 target=str(row.get("target", "")),
                 filtered=filtered if isinstance(filtered, str) else json.dumps(filtered),
-                prompt=str(args.get("arg_0", "")),
+                prompt=row.get("prompt", ""),
                 doc=row.get("doc"),
                 trace=trace,
             )

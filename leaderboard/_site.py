@@ -225,8 +225,14 @@ def build_site(
         "prompt_check": check,
         "warnings": lb.warnings,
     }
-    pages = {f"samples/{_page_name(t)}": t for t in sorted(lb.samples)}
+    pages = {f"samples/{_page_name(t)}": t for t in lb.tasks}
     common = {"css": _asset("style.css"), "specs": METRICS, "warnings": lb.warnings, "sample_pages": pages}
+    written: list[str] = []
+
+    def write(rel: str, text: str) -> None:  # page by page: the site never sits in memory whole
+        (out / rel).write_text(_unlocal(text, lb.local_paths), encoding="utf-8")
+        written.append(rel)
+
     files: dict[str, str] = {
         "data.json": json.dumps(data, sort_keys=True, indent=1, ensure_ascii=False) + "\n",
         "data.csv": _csv(lb.rows),
@@ -240,21 +246,23 @@ def build_site(
             **common,
         ),
     }
+    for rel, text in files.items():
+        write(rel, text)
+    del files
     for r in lb.rows:
-        files[f"models/{r.row_id}.html"] = env.get_template("model.html.j2").render(row=r, root="../", **common)
+        write(f"models/{r.row_id}.html", env.get_template("model.html.j2").render(row=r, root="../", **common))
     kinds = {"diffusion": 0, "AR": 1, "unknown": 2}  # the pickers open on a diffusion row
     for path, task in pages.items():
         ordered = sorted((r for r in lb.rows if task in r.tasks), key=lambda r: (kinds.get(r.model_type, 3), r.row_id))
         rows = [{"id": r.row_id, "name": row_title(r), "type": r.model_type} for r in ordered]
-        files[path] = env.get_template("samples.html.j2").render(
+        page = env.get_template("samples.html.j2").render(
             task=task,
-            payload={"task": task, "rows": rows, **lb.samples[task]},
+            payload={"task": task, "rows": rows, **lb.samples(task)},
             viewer_js=_asset("viewer.js"),
             root="../",
             **common,
         )
-    for rel, text in files.items():
-        (out / rel).write_text(_unlocal(text, lb.local_paths), encoding="utf-8")
+        write(path, page)
     return BuildReport(
-        output=out, rows=lb.rows, prompt_check=lb.prompt_check, warnings=lb.warnings, files=sorted(files)
+        output=out, rows=lb.rows, prompt_check=lb.prompt_check, warnings=lb.warnings, files=sorted(written)
     )
