@@ -7,11 +7,13 @@ entry of the task config's ``metric_list`` and the primary filter the first of i
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from leaderboard._inputs import Run, Trace
@@ -244,31 +246,55 @@ def _slug(text: str) -> str:
 def domain_map(runs: list[Run]) -> dict[str, str]:
     """Task -> domain over all runs.
 
-    The domain is a known domain group among the task's ancestors (``group_subtasks``), else a known
-    domain that the task's tags name (``mdlm_synthetic_sudoku`` is in ``mdlm_synthetic``: a task run on
-    its own, outside its group, keeps its domain), else the ancestor just below the outermost group,
-    else the group itself; ``other`` otherwise.
+    The domain is a known domain group among the task's ancestors (``group_subtasks``), else the domain
+    group the project's own group YAMLs put the task (or an ancestor) in (a task run on its own, outside
+    its group, keeps its domain: ``mdlm_sudoku4_easy`` is synthetic), else the ancestor just below the
+    outermost group, else the group itself; ``other`` otherwise.
     """
+    shipped = shipped_parents()
     out: dict[str, str] = {}
     for run in runs:
         groups = run.results.get("group_subtasks") or {}
         parent = {child: g for g, children in groups.items() for child in (children or [])}
-        for task, cfg in (run.results.get("configs") or {}).items():
+        for task in run.results.get("configs") or {}:
             chain, node = [], task
             while node in parent and parent[node] not in chain:
                 node = parent[node]
                 chain.append(node)
-            known = [g for g in chain if g in KNOWN_DOMAINS] or _tagged_domains(cfg)
+            known = [g for g in chain if g in KNOWN_DOMAINS] or _shipped_domain(task, chain, shipped)
             domain = known[-1] if known else (chain[-2] if len(chain) >= 2 else chain[0] if chain else "other")
             if out.get(task, "other") == "other":
                 out[task] = domain
     return out
 
 
-def _tagged_domains(cfg: Any) -> list[str]:
-    tags = cfg.get("tag") if isinstance(cfg, dict) else None
-    tags = [tags] if isinstance(tags, str) else tags if isinstance(tags, list) else []
-    return [d for t in tags for d in sorted(KNOWN_DOMAINS) if t == d or str(t).startswith(d + "_")]
+@functools.cache
+def shipped_parents() -> dict[str, str]:
+    """Child -> group of every group YAML shipped in ``task_yamls`` (empty when the package is absent)."""
+    try:
+        import task_yamls
+    except ImportError:  # pragma: no cover - the leaderboard also runs without the task package
+        return {}
+    parents: dict[str, str] = {}
+    for path in sorted(Path(task_yamls.__file__).parent.rglob("*.yaml")):
+        text = path.read_text(encoding="utf-8")
+        group = re.search(r"^group:\s*(\S+)\s*$", text, re.MULTILINE)
+        listed = re.search(r"^task:\s*\n((?:[ \t]+-[ \t]*\S+[ \t]*\n?)+)", text, re.MULTILINE)
+        if group and listed:
+            for child in re.findall(r"-[ \t]*(\S+)", listed.group(1)):
+                parents.setdefault(child, group.group(1))
+    return parents
+
+
+def _shipped_domain(task: str, chain: list[str], parents: dict[str, str]) -> list[str]:
+    for node in (task, *chain):
+        seen = {node}
+        while node in parents and parents[node] not in seen:
+            node = parents[node]
+            seen.add(node)
+            if node in KNOWN_DOMAINS:
+                return [node]
+    return []
 
 
 def _primary(run: Run, task: str) -> tuple[str, str]:

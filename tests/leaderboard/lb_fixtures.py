@@ -78,7 +78,6 @@ def write_run(
     lm_eval_version: str = "0.4.13",
     extra_trace_rows: list[dict[str, Any]] | None = None,
     trace_settings: dict[str, Any] | None = None,
-    tags: dict[str, list[str]] | None = None,
     gen_kwargs: dict[str, Any] | None = None,
 ) -> Path:
     """Write one lm-eval run; returns its folder ``out/<model>``."""
@@ -94,8 +93,6 @@ def write_run(
         value = reported.get(task, mean) if reported else mean
         results[task] = {"alias": task, "exact_match,none": value, "exact_match_stderr,none": (var / len(docs)) ** 0.5}
         configs[task] = {"task": task, "metric_list": [{"metric": "exact_match"}], "repeats": len(docs[0].responses)}
-        if tags and task in tags:
-            configs[task]["tag"] = tags[task]
         n_samples[task] = {"original": (n_original or {}).get(task, len(docs)), "effective": len(docs)}
         with open(folder / f"samples_{task}_{date}.jsonl", "w", encoding="utf-8") as f:
             for d in docs:

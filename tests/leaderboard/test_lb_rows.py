@@ -71,12 +71,13 @@ def test_setting_is_what_the_traces_say_was_applied(tmp_path: Path) -> None:
     assert row["runs"][0]["decoding"]["schedule"] == "threshold"
 
 
-def test_synthetic_task_run_alone_keeps_its_domain(tmp_path: Path) -> None:
-    docs = {"mdlm_sudoku4_easy": [Doc(i, 1.0, ["x"], [[0, 1]]) for i in range(3)], "mine": [Doc(0, 1.0, ["x"], [[0]])]}
-    write_run(tmp_path / "out", "m", docs, tags={"mdlm_sudoku4_easy": ["mdlm_synthetic_sudoku"]})
+def test_suite_task_run_alone_keeps_its_domain(tmp_path: Path) -> None:
+    # `--tasks mdlm_sudoku4_easy,mdlm_gsm8k` records no groups: the domains come from the shipped group YAMLs.
+    one = [Doc(i, 1.0, ["x"], [[0, 1]]) for i in range(3)]
+    write_run(tmp_path / "out", "m", {"mdlm_sudoku4_easy": one, "mdlm_gsm8k": one, "mine": one})
     data, _, _ = _read(build_site([tmp_path / "out"], tmp_path / "site", bootstrap=20).output)
-    tasks = data["rows"][0]["tasks"]
-    assert tasks["mdlm_sudoku4_easy"]["domain"] == "mdlm_synthetic" and tasks["mine"]["domain"] == "other"
+    domains = {t: v["domain"] for t, v in data["rows"][0]["tasks"].items()}
+    assert domains == {"mdlm_sudoku4_easy": "mdlm_synthetic", "mdlm_gsm8k": "mdlm_math", "mine": "other"}
 
 
 @pytest.mark.parametrize("same_tasks", [True, False])
