@@ -54,6 +54,7 @@
     for (var st = lo; st <= hi; st++) {
       var bar = el("div");
       bar.style.height = (100 * (counts[st] || 0) / maxCount) + "%";
+      bar.style.background = colour(hi > lo ? (st - lo) / (hi - lo) : 0);  // the tokens' colour for that step
       bar.style.width = Math.max(2, Math.floor(width / (hi - lo + 1))) + "px";
       bar.title = "step " + st + ": " + (counts[st] || 0) + " token(s) finalized";
       box.appendChild(bar);
