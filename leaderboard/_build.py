@@ -122,6 +122,11 @@ def _run_info(run: Run) -> RunInfo:
     )
 
 
+def _absolute(path: str) -> bool:
+    """An absolute path, or lm-eval's folder name made of one (``/a/b`` -> ``__a__b``)."""
+    return path.startswith(("/", "~", "__", "\\")) or re.match(r"^[A-Za-z]:[\\/]", path) is not None
+
+
 def local_paths(rows: list[RowInput]) -> dict[str, str]:
     """Local model paths the runs recorded, each with the name the site shows instead (longest first)."""
     found: dict[str, str] = {}
@@ -230,9 +235,9 @@ def collect(
             "shown different prompts by different models"
         )
     present = sorted({d for r in rows for d in r.domains})
-    if not keep_paths:
+    if not keep_paths:  # the final guard replaces absolute paths only: a relative one could be ordinary text
         for d in run_dirs:
-            local.update({str(d): d.name, str(d.absolute()): d.name, str(d.resolve()): d.name})
-        local = dict(sorted(local.items(), key=lambda kv: -len(kv[0])))
+            local.update({str(d.absolute()): d.name, str(d.resolve()): d.name})
+        local = dict(sorted(((p, n) for p, n in local.items() if _absolute(p)), key=lambda kv: -len(kv[0])))
     tasks = sorted({task for r in row_inputs for task, t in r.tasks.items() if t.gens})
     return Leaderboard(ranked, check, warnings, tasks, present, local, row_inputs, values)

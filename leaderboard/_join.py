@@ -144,7 +144,9 @@ def display_name(source: str) -> str:
     """
     text = source.strip().rstrip("/\\")
     local = text.startswith(("/", ".", "~", "\\")) or re.match(r"^[A-Za-z]:[\\/]", text) or text.count("/") > 1
-    return re.split(r"[\\/]", text)[-1] or text if local else text
+    if not local:
+        return text
+    return re.split(r"[\\/]", text)[-1] or text
 
 
 def model_source(run: Run) -> str:
