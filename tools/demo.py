@@ -71,8 +71,8 @@ def summary(rows) -> str:  # noqa: ANN001
                 f"{f'[{i}]':>3}  {task:24} {_fmt(st.accuracy):>6} {_fmt(afp.value if afp else None):>6} "
                 f"{_tau(tau):>14} {_fmt(easy.value if easy else None):>7} {st.n_docs:>4}"
             )
-    lines.append("tau k/n: samples with a defined tau of those traced (a single-step sample has none); "
-                 "* = fewer than 10 or under half. AR rows: 1 by construction, not measured.")
+    lines += ["tau k/n: samples with a defined tau of those traced (a single-step sample has none);",
+              "* = fewer than 10 or under half. AR rows: 1 by construction, not measured."]
     return "\n".join(lines)
 
 
