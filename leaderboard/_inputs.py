@@ -145,14 +145,15 @@ def _load_traces(run: Run, path: Path) -> None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         count = 0
+        last: dict[str, Any] | None = None
         for rec in read_traces(path):
             trace = Trace(rec)
             if rec.key in run.traces and not run.traces[rec.key].same_as(trace):
                 run.warnings.append(f"{path.name}: duplicate trace for {rec.key}; keeping the last one")
             run.traces[rec.key] = trace
-            key = json.dumps(rec.settings, sort_keys=True, default=str)
-            if key not in run.trace_settings:
-                run.trace_settings[key] = rec.settings
+            if rec.settings != last:  # consecutive rows mostly share their settings: compare before serialising
+                last = rec.settings
+                run.trace_settings.setdefault(json.dumps(last, sort_keys=True, default=str), last)
             count += 1
     run.warnings.extend(f"{path.name}: {w.message}".replace(f"{path}: ", "") for w in caught)
     run.trace_files.append(path.name)

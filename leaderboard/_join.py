@@ -431,7 +431,15 @@ def build_rows(runs: list[Run], names: dict[str, str] | None = None) -> list[Row
             if task in (run.results.get("group_subtasks") or {}):
                 continue
             _merge_task(row, run, task)
+    sources: dict[str, set[str]] = {}
     for row in rows.values():
+        sources.setdefault(row.model, set()).add(row.source)
+    for row in rows.values():
+        if len(sources[row.model]) > 1:
+            row.warnings.append(
+                f"{len(sources[row.model])} different models are shown as {row.model!r} (local folders of one "
+                "name?): tell them apart with --name or a names file"
+            )
         if len(row.runs) > 1:
             row.warnings.append(
                 f"{len(row.runs)} runs merged into this row (same model, backend and setting): "

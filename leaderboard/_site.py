@@ -21,6 +21,7 @@ import jinja2
 
 from leaderboard._aggregate import COLUMNS
 from leaderboard._build import Leaderboard, collect
+from leaderboard._join import MODEL_TYPES
 from leaderboard._metrics import METRICS
 from leaderboard._plots import COLORS, Point, by_category, scatter
 from leaderboard._records import BuildReport, LeaderboardRow, ScopeStats
@@ -251,7 +252,7 @@ def build_site(
     del files
     for r in lb.rows:
         write(f"models/{r.row_id}.html", env.get_template("model.html.j2").render(row=r, root="../", **common))
-    kinds = {"diffusion": 0, "AR": 1, "unknown": 2}  # the pickers open on a diffusion row
+    kinds = {kind: i for i, kind in enumerate(MODEL_TYPES)}  # diffusion first: the pickers open on one
     for path, task in pages.items():
         ordered = sorted((r for r in lb.rows if task in r.tasks), key=lambda r: (kinds.get(r.model_type, 3), r.row_id))
         rows = [{"id": r.row_id, "name": row_title(r), "type": r.model_type} for r in ordered]

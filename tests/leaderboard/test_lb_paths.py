@@ -79,3 +79,12 @@ def test_names_override(tmp_path: Path) -> None:
                  "--name", "ar-base=Qwen tiny"]) == 0
     data = json.loads((tmp_path / "site" / "data.json").read_text())
     assert sorted(r["model"] for r in data["rows"]) == ["LLaDA (SFT step 1000)", "Qwen tiny"]
+
+
+def test_two_local_models_of_one_folder_name_are_flagged(tmp_path: Path) -> None:
+    docs = {"ta": [Doc(i, 1.0, ["x"]) for i in range(3)]}
+    write_run(tmp_path / "out", str(tmp_path / "a" / "ckpt"), docs, backend="hf")
+    write_run(tmp_path / "out", str(tmp_path / "b" / "ckpt"), docs, backend="hf")
+    report = build_site([tmp_path / "out"], tmp_path / "site", bootstrap=10)
+    assert [r.model for r in report.rows] == ["ckpt", "ckpt"]
+    assert sum("2 different models are shown as 'ckpt'" in w for w in report.warnings) == 2
