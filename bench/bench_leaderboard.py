@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import resource
 import shutil
 import tempfile
 import time
@@ -158,10 +159,13 @@ def main() -> None:
             f"inputs: {args.models} models x {args.tasks} tasks x {args.samples} samples = {n} samples "
             f"(gen_length {args.gen_length}), {size / 1e6:.1f} MB written in {t1 - t0:.1f} s"
         )
+        # Peak resident memory of this process (Linux reports kilobytes); synthesizing the inputs stays far below
+        # the build's peak, so this is the build's figure. The budget is 1.5 GB at 10 x 60 x 500.
+        peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
         print(
             f"build_site: {t2 - t1:.1f} s ({n / (t2 - t1):,.0f} samples/s), bootstrap {args.bootstrap}, "
             f"{len(report.rows)} rows, {len(report.files)} files, {site_bytes / 1e6:.1f} MB, "
-            f"{len(report.warnings)} warnings"
+            f"{len(report.warnings)} warnings, peak RSS {peak_gb:.2f} GB"
         )
     finally:
         if args.keep is None:

@@ -20,7 +20,7 @@ import numpy as np
 from leaderboard._easy_first import easy_first_for_sample, is_sudoku_doc, sudoku_helpers
 from leaderboard._join import Gen, RowInput, TaskInput, setting_label
 from leaderboard._metrics import batch_trace_metrics
-from leaderboard._records import Estimate, LeaderboardRow, RunInfo, ScopeStats, TaskStats
+from leaderboard._records import Estimate, LeaderboardRow, RunInfo, ScopeStats, TaskStats, is_thin
 
 MEAN_KEYS = (
     "afp",
@@ -41,6 +41,8 @@ MEAN_KEYS = (
 SPLIT_KEYS = ("afp", "tpf", "tau_b")
 COLUMNS = (*MEAN_KEYS, "afp_pooled", *(f"{k}_{s}" for k in SPLIT_KEYS for s in ("correct", "incorrect")))
 """Estimate keys of every scope, in a fixed order."""
+_SPLIT_OF = {f"{k}_{s}": v for k in SPLIT_KEYS for s, v in (("correct", 1.0), ("incorrect", 0.0))}
+"""Correctness a split column counts its samples among (others count every traced sample)."""
 _AR_ONES = ("afp", "tpf", "tau_b", "tau_pb", "spearman", "stage_afp_1", "stage_afp_2", "stage_afp_3")
 
 
@@ -188,7 +190,9 @@ def _bootstrap(num: np.ndarray, den: np.ndarray, doc_idx: np.ndarray, counts: np
     return out
 
 
-def _estimates(values: list[float | None], reps: np.ndarray | None, counts: list[int]) -> dict[str, Estimate]:
+def _estimates(
+    values: list[float | None], reps: np.ndarray | None, counts: list[int], of: list[int]
+) -> dict[str, Estimate]:
     bounds = np.full((2, len(COLUMNS)), np.nan)
     if reps is not None:
         full = np.isfinite(reps).all(axis=0)
@@ -200,7 +204,11 @@ def _estimates(values: list[float | None], reps: np.ndarray | None, counts: list
     for j, key in enumerate(COLUMNS):
         v = values[j]
         lo, hi = (_r(float(bounds[0, j])), _r(float(bounds[1, j]))) if v is not None else (None, None)
-        out[key] = Estimate(value=_r(v) if v is not None else None, low=lo, high=hi, n=int(counts[j]))
+        k, total = int(counts[j]), int(of[j])
+        out[key] = Estimate(
+            value=_r(v) if v is not None else None, low=lo, high=hi, n=k, of=total,
+            thin=v is not None and is_thin(k, total),
+        )
     return out
 
 
@@ -244,6 +252,7 @@ def _task(row: RowInput, t: TaskInput, domain: str, values: GenValues, b: int) -
     point = [float(s / d) if d > 0 else None for s, d in zip(sums, dens, strict=True)]
     counts = [int((den[:, j] > 0).sum()) for j in range(len(COLUMNS))]
     has = np.isfinite(vals[:, len(MEAN_KEYS)])  # n is known for every traced or AR generation
+    of = [int((has & (correct == _SPLIT_OF[key]) if key in _SPLIT_OF else has).sum()) for key in COLUMNS]
     traced = int(has.sum())
     tau_undefined = int((has & ~np.isfinite(vals[:, MEAN_KEYS.index("tau_b")])).sum())
     stats = TaskStats(
@@ -255,7 +264,7 @@ def _task(row: RowInput, t: TaskInput, domain: str, values: GenValues, b: int) -
         n_generations=len(gens),
         n_traced=traced,
         n_tau_undefined=tau_undefined,
-        metrics=_estimates(point, reps, counts),
+        metrics=_estimates(point, reps, counts, of),
         task=t.task,
         domain=domain,
         metric=t.metric,
@@ -281,6 +290,7 @@ def _combine(parts: list[tuple[ScopeStats, np.ndarray]]) -> tuple[ScopeStats, np
             reps.append(np.nanmean(stacked[defined, :, j], axis=0) if defined else np.full(stacked.shape[1], np.nan))
     rep = np.stack(reps, axis=1)
     counts = [sum(p.metrics[key].n for p, _ in parts) for key in COLUMNS]
+    of = [sum(p.metrics[key].of for p, _ in parts) for key in COLUMNS]
     stats = ScopeStats(
         accuracy=_r(float(np.mean(accs))) if accs else None,
         accuracy_stderr=_r(se) if se is not None else None,
@@ -290,7 +300,7 @@ def _combine(parts: list[tuple[ScopeStats, np.ndarray]]) -> tuple[ScopeStats, np
         n_generations=sum(p.n_generations for p, _ in parts),
         n_traced=sum(p.n_traced for p, _ in parts),
         n_tau_undefined=sum(p.n_tau_undefined for p, _ in parts),
-        metrics=_estimates(values, rep, counts),
+        metrics=_estimates(values, rep, counts, of),
     )
     return stats, rep
 
@@ -307,7 +317,8 @@ def aggregate_row(
     if dom:
         overall, _ = _combine(list(dom.values()))
     else:
-        overall = ScopeStats(None, None, 0, 0, 0, 0, 0, 0, _estimates([None] * len(COLUMNS), None, [0] * len(COLUMNS)))
+        zeros = [0] * len(COLUMNS)
+        overall = ScopeStats(None, None, 0, 0, 0, 0, 0, 0, _estimates([None] * len(COLUMNS), None, zeros, zeros))
     partial = any(r.limit is not None for r in runs) or any(
         c.stats.n_docs_full and c.stats.n_docs < c.stats.n_docs_full for c in calcs.values()
     )

@@ -7,18 +7,35 @@ entry of the task config's ``metric_list`` and the primary filter the first of i
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from leaderboard._inputs import Run
-from model_adapters import TraceRecord
+from leaderboard._inputs import Run, Trace
 
-AR_BACKENDS = frozenset({"hf", "hf-auto", "huggingface", "vllm", "sglang", "hf-multimodal", "vllm-vlm"})
-"""lm-eval backends known to decode autoregressively."""
+AR_BACKENDS = frozenset(
+    {
+        # transformers and wrappers around it
+        "hf", "hf-auto", "huggingface", "hf-multimodal", "hf-mistral3", "hf-audiolm-qwen", "steered",
+        # serving engines and runtimes that run causal LMs token by token
+        "vllm", "vllm-vlm", "sglang", "sglang-generate", "gguf", "ggml", "trtllm", "mamba_ssm",
+        "openvino", "ipex", "habana", "neuronx", "onnxruntime", "onnxruntime-genai", "winml",
+        "megatron_lm", "nemo_lm",
+    }
+)  # fmt: skip
+"""lm-eval backends (registry names) known to decode left to right, one token per forward pass.
+
+Their runs get AFP = TPF = tau = 1 by construction. API backends (``openai-*``, ``local-completions``,
+``anthropic-*``, ``litellm``, ...) are absent on purpose: whatever model serves the API may decode in
+any order, so a traceless run of one shows its order metrics as n/a.
+"""
+MODEL_TYPES = ("diffusion", "AR", "unknown")
+"""Row kinds: traced (or ``mdlm``) runs, left-to-right backends, and anything else without traces."""
 KNOWN_DOMAINS = frozenset(
     {"mdlm_knowledge", "mdlm_math", "mdlm_reasoning", "mdlm_language", "mdlm_agentic", "mdlm_coding", "mdlm_synthetic"}
 )
@@ -47,7 +64,7 @@ class Gen:
     """Context string."""
     doc: Any
     """The document (used by the Sudoku easy-first join)."""
-    trace: TraceRecord | None
+    trace: Trace | None
     """The matching trace (None when missing or when its prompt hash disagrees)."""
 
 
@@ -92,7 +109,9 @@ class RowInput:
     setting: dict[str, Any]
     """Decoding setting."""
     model_type: str
-    """``diffusion`` or ``AR``."""
+    """``diffusion``, ``AR`` or ``unknown`` (``MODEL_TYPES``)."""
+    source: str = ""
+    """The model as the runs name it (may be a local path: never published unless asked)."""
     tasks: dict[str, TaskInput] = field(default_factory=dict)
     """Tasks by name."""
     runs: list[Run] = field(default_factory=list)
@@ -117,7 +136,21 @@ def _params(cfg: dict[str, Any]) -> int | None:
     return None
 
 
-def _model_name(run: Run) -> str:
+def display_name(source: str) -> str:
+    """What the site calls a model: a hub id as it is, a local folder by its own name.
+
+    A hub id is ``org/name`` (or a bare name); anything else that looks like a path (absolute,
+    ``./``, ``~``, or several folders deep) is a local model whose full path must not be published.
+    """
+    text = source.strip().rstrip("/\\")
+    local = text.startswith(("/", ".", "~", "\\")) or re.match(r"^[A-Za-z]:[\\/]", text) or text.count("/") > 1
+    if not local:
+        return text
+    return re.split(r"[\\/]", text)[-1] or text
+
+
+def model_source(run: Run) -> str:
+    """The model as the run names it (a hub id or a path on the machine that ran it)."""
     pretrained = run.config.get("mdlm_pretrained")  # our adapter's; lm-eval invents a name without pretrained=
     if isinstance(pretrained, str) and pretrained:
         return pretrained
@@ -132,13 +165,30 @@ def _model_name(run: Run) -> str:
     return run.path.parent.name
 
 
+def applied_decoding(run: Run) -> dict[str, Any]:
+    """The decoding settings the traces say were applied (a key that differs between tasks reads ``per task``).
+
+    Empty without traces. These, not the command's gen_kwargs, define a traced row: a ``temperature``
+    given without ``do_sample`` decodes greedily, and gen_kwargs override the run-wide ``mdlm_decoding``.
+    """
+    seen = list(run.trace_settings.values())
+    if not seen:
+        return {}
+    keys = sorted({k for s in seen for k in s})
+    first = seen[0]
+    return {k: first.get(k) if all(s.get(k) == first.get(k) for s in seen) else "per task" for k in keys}
+
+
 def setting_of(run: Run) -> dict[str, Any]:
     """The decoding setting that, with the model, defines a row."""
     cfg = run.config
     setting: dict[str, Any] = {}
-    if isinstance(cfg.get("mdlm_decoding"), dict) and cfg["mdlm_decoding"]:
+    applied = applied_decoding(run)
+    if applied:
+        setting["decoding"] = applied
+    elif isinstance(cfg.get("mdlm_decoding"), dict) and cfg["mdlm_decoding"]:
         setting["decoding"] = cfg["mdlm_decoding"]
-    if cfg.get("gen_kwargs"):
+    if cfg.get("gen_kwargs") and not applied:
         setting["gen_kwargs"] = cfg["gen_kwargs"]
     for key in ("chat_template_sha", "system_instruction_sha", "fewshot_as_multiturn"):
         if run.results.get(key):
@@ -198,9 +248,12 @@ def _slug(text: str) -> str:
 def domain_map(runs: list[Run]) -> dict[str, str]:
     """Task -> domain over all runs.
 
-    The domain is a known domain group among the task's ancestors (``group_subtasks``), else the
-    ancestor just below the outermost group, else the group itself; ``other`` outside any group.
+    The domain is a known domain group among the task's ancestors (``group_subtasks``), else the domain
+    group the project's own group YAMLs put the task (or an ancestor) in (a task run on its own, outside
+    its group, keeps its domain: ``mdlm_sudoku4_easy`` is synthetic), else the ancestor just below the
+    outermost group, else the group itself; ``other`` otherwise.
     """
+    shipped = shipped_parents()
     out: dict[str, str] = {}
     for run in runs:
         groups = run.results.get("group_subtasks") or {}
@@ -210,11 +263,40 @@ def domain_map(runs: list[Run]) -> dict[str, str]:
             while node in parent and parent[node] not in chain:
                 node = parent[node]
                 chain.append(node)
-            known = [g for g in chain if g in KNOWN_DOMAINS]
+            known = [g for g in chain if g in KNOWN_DOMAINS] or _shipped_domain(task, chain, shipped)
             domain = known[-1] if known else (chain[-2] if len(chain) >= 2 else chain[0] if chain else "other")
             if out.get(task, "other") == "other":
                 out[task] = domain
     return out
+
+
+@functools.cache
+def shipped_parents() -> dict[str, str]:
+    """Child -> group of every group YAML shipped in ``task_yamls`` (empty when the package is absent)."""
+    try:
+        import task_yamls
+    except ImportError:  # pragma: no cover - the leaderboard also runs without the task package
+        return {}
+    parents: dict[str, str] = {}
+    for path in sorted(Path(task_yamls.__file__).parent.rglob("*.yaml")):
+        text = path.read_text(encoding="utf-8")
+        group = re.search(r"^group:\s*(\S+)\s*$", text, re.MULTILINE)
+        listed = re.search(r"^task:\s*\n((?:[ \t]+-[ \t]*\S+[ \t]*\n?)+)", text, re.MULTILINE)
+        if group and listed:
+            for child in re.findall(r"-[ \t]*(\S+)", listed.group(1)):
+                parents.setdefault(child, group.group(1))
+    return parents
+
+
+def _shipped_domain(task: str, chain: list[str], parents: dict[str, str]) -> list[str]:
+    for node in (task, *chain):
+        seen = {node}
+        while node in parents and parents[node] not in seen:
+            node = parents[node]
+            seen.add(node)
+            if node in KNOWN_DOMAINS:
+                return [node]
+    return []
 
 
 def _primary(run: Run, task: str) -> tuple[str, str]:
@@ -239,7 +321,6 @@ def _gens(run: Run, task: str, metric: str, filt: str, problems: list[str]) -> d
         resps = row.get("resps") or [[""]]
         reps = resps[0] if isinstance(resps[0], list) else [resps[0]]
         filtered = (row.get("filtered_resps") or [""])[0]
-        args = (row.get("arguments") or {}).get("gen_args_0") or {}
         for rep, text in enumerate(reps):
             key = (task, int(row["doc_id"]), rep)
             trace = run.traces.get(key)
@@ -256,7 +337,7 @@ def _gens(run: Run, task: str, metric: str, filt: str, problems: list[str]) -> d
                 response=str(text),
                 target=str(row.get("target", "")),
                 filtered=filtered if isinstance(filtered, str) else json.dumps(filtered),
-                prompt=str(args.get("arg_0", "")),
+                prompt=row.get("prompt", ""),
                 doc=row.get("doc"),
                 trace=trace,
             )
@@ -296,17 +377,30 @@ def _merge_task(row: RowInput, run: Run, task: str) -> None:
         )
 
 
-def build_rows(runs: list[Run]) -> list[RowInput]:
-    """Group runs into rows (model, backend, setting) and join each task's samples with traces."""
+def _model_type(backend: str, run: Run) -> str:
+    if backend == "mdlm" or "mdlm_family" in run.config or run.traces:
+        return "diffusion"
+    return "AR" if backend in AR_BACKENDS else "unknown"
+
+
+def build_rows(runs: list[Run], names: dict[str, str] | None = None) -> list[RowInput]:
+    """Group runs into rows (model, backend, setting) and join each task's samples with traces.
+
+    Args:
+        runs: The runs read.
+        names: Display names by model source (hub id or path as the run records it) or by default display name.
+    """
+    names = names or {}
     rows: dict[str, RowInput] = {}
     for run in runs:
         cfg = run.config
         backend = str(cfg.get("model", ""))
-        model = _model_name(run)
+        source = model_source(run)
+        model = names.get(source) or names.get(display_name(source)) or display_name(source)
         setting = setting_of(run)
-        digest = hashlib.sha256(json.dumps([model, backend, setting], sort_keys=True, default=str).encode())
+        digest = hashlib.sha256(json.dumps([source, backend, setting], sort_keys=True, default=str).encode())
         row_id = f"{_slug(model)}--{digest.hexdigest()[:8]}"
-        diffusion = backend == "mdlm" or "mdlm_family" in cfg or bool(run.traces)
+        kind = _model_type(backend, run)
         row = rows.setdefault(
             row_id,
             RowInput(
@@ -316,19 +410,39 @@ def build_rows(runs: list[Run]) -> list[RowInput]:
                 family=str(cfg.get("mdlm_family") or ""),
                 params=_params(cfg),
                 setting=setting,
-                model_type="diffusion" if diffusion else "AR",
+                model_type=kind,
+                source=source,
             ),
         )
-        if diffusion and row.model_type == "AR":
+        if kind == "diffusion" and row.model_type != "diffusion":
             row.model_type = "diffusion"
         row.runs.append(run)
         row.warnings.extend(f"{run.label}: {w}" for w in run.warnings)
-        if diffusion and not run.traces:
+        if kind == "diffusion" and not run.traces:
             row.warnings.append(f"{run.label}: diffusion run without usable traces: AFP, TPF and tau unavailable")
+        if kind == "unknown":
+            row.warnings.append(
+                f"{run.label}: backend {backend!r} is not known to decode left to right and the run has no "
+                "traces: AFP, TPF and tau are n/a (not assumed to be 1)"
+            )
         if not run.samples:
             row.warnings.append(f"{run.label}: results without samples: accuracy only (from lm-eval's results)")
         for task in sorted(run.results.get("configs") or run.results["results"]):
             if task in (run.results.get("group_subtasks") or {}):
                 continue
             _merge_task(row, run, task)
+    sources: dict[str, set[str]] = {}
+    for row in rows.values():
+        sources.setdefault(row.model, set()).add(row.source)
+    for row in rows.values():
+        if len(sources[row.model]) > 1:
+            row.warnings.append(
+                f"{len(sources[row.model])} different models are shown as {row.model!r} (local folders of one "
+                "name?): tell them apart with --name or a names file"
+            )
+        if len(row.runs) > 1:
+            row.warnings.append(
+                f"{len(row.runs)} runs merged into this row (same model, backend and setting): "
+                + ", ".join(r.label for r in row.runs)
+            )
     return [rows[k] for k in sorted(rows)]

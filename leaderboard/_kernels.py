@@ -16,6 +16,10 @@ _PAD = np.int64(1) << 40
 """Padding value after a trace's counted positions; larger than any step so pads never pair up."""
 
 
+_CHUNK_CELLS = 1 << 20
+"""Padded positions processed at once (8 MB per int64 temporary)."""
+
+
 def _inversions(rows: np.ndarray) -> np.ndarray:
     """Count pairs i < j with ``rows[:, i] > rows[:, j]`` per row (bottom-up merge sort).
 
@@ -76,14 +80,18 @@ def order_stats(final_steps: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
     flat = np.concatenate([np.asarray(f, dtype=np.int64) for f in final_steps]) if count else np.zeros(0, np.int64)
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]) if count else np.zeros(0, np.int64)
     for width in np.unique(widths):
-        members = np.flatnonzero(widths == width)
-        rows = np.full((len(members), int(width)), _PAD, dtype=np.int64)
-        ln = lengths[members]
-        r_idx = np.repeat(np.arange(len(members)), ln)
-        c_idx = np.arange(int(ln.sum())) - np.repeat(np.cumsum(ln) - ln, ln)
-        rows[r_idx, c_idx] = flat[np.repeat(starts[members], ln) + c_idx]
-        for key, value in _bucket_stats(rows, ln).items():
-            out[key][members] = value
+        bucket = np.flatnonzero(widths == width)
+        # Chunks of bounded size: the bucket's sorts and temporaries would otherwise take gigabytes at 300k samples.
+        step = max(1, _CHUNK_CELLS // int(width))
+        for first in range(0, len(bucket), step):
+            members = bucket[first : first + step]
+            rows = np.full((len(members), int(width)), _PAD, dtype=np.int64)
+            ln = lengths[members]
+            r_idx = np.repeat(np.arange(len(members)), ln)
+            c_idx = np.arange(int(ln.sum())) - np.repeat(np.cumsum(ln) - ln, ln)
+            rows[r_idx, c_idx] = flat[np.repeat(starts[members], ln) + c_idx]
+            for key, value in _bucket_stats(rows, ln).items():
+                out[key][members] = value
     return out
 
 

@@ -6,13 +6,15 @@ Labels go through ``markupsafe.escape``; the returned markup is safe to embed.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-_W, _H, _PAD_L, _PAD_B, _PAD_T, _PAD_R = 420, 300, 52, 40, 28, 12
-_COLORS = {"diffusion": "#1f77b4", "AR": "#d62728"}
+_W, _H, _PAD_L, _PAD_B, _PAD_T, _PAD_R = 420, 300, 52, 40, 40, 12
+COLORS = {"diffusion": "#1f77b4", "AR": "#d62728", "unknown": "#7f7f7f"}
+"""Point colour by model type; every plot draws this key."""
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,8 @@ class Point:
     """Row the point links to."""
     label: str
     """Tooltip text."""
+    number: int
+    """Marker drawn beside the point; the legend under the plots names its row."""
     x: float
     """Horizontal value."""
     y: float
@@ -31,12 +35,27 @@ class Point:
     """``diffusion`` or ``AR`` (colour)."""
 
 
-def _ticks(lo: float, hi: float, n: int = 5) -> list[float]:
-    step = (hi - lo) / (n - 1)
-    return [lo + i * step for i in range(n)]
+def nice_step(span: float, n: int = 7) -> float:
+    """A round tick step (1, 2, 2.5 or 5 times a power of ten) giving about ``n`` ticks over ``span``."""
+    raw = span / max(n - 1, 1)
+    power = 10.0 ** math.floor(math.log10(raw))
+    return next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw * (1 - 1e-9))
+
+
+def _ticks(lo: float, hi: float) -> list[float]:
+    """The multiples of a round step that lie inside ``[lo, hi]``."""
+    step = nice_step(hi - lo)
+    first = math.ceil(lo / step - 1e-9)
+    return [round(k * step, 12) for k in range(first, math.floor(hi / step + 1e-9) + 1)]
+
+
+def _decimals(ticks: Sequence[float]) -> int:
+    """The fewest decimals that write every tick exactly (0.25 needs two, 2.0 none)."""
+    return next((d for d in range(10) if all(abs(round(t, d) - t) < 1e-9 for t in ticks)), 10)
 
 
 def _span(values: Sequence[float]) -> tuple[float, float]:
+    """The values' range with a margin."""
     lo, hi = min(values), max(values)
     if hi - lo < 1e-9:
         lo, hi = lo - 0.5, hi + 0.5
@@ -61,13 +80,19 @@ def _frame(
         f'<line x1="{x0}" y1="{y0}" x2="{x1}" y2="{y0}" class="axis"/>'
         f'<line x1="{x0}" y1="{y0}" x2="{x0}" y2="{y1}" class="axis"/>'
     )
-    for v in _ticks(*ys):
+    ticks = _ticks(*ys)
+    for v in ticks:
         py = _sy(v, ys)
-        parts.append(f'<text x="{x0 - 4}" y="{py + 3:.1f}" class="tick" text-anchor="end">{v:.2f}</text>')
+        parts.append(
+            f'<text x="{x0 - 4}" y="{py + 3:.1f}" class="tick" text-anchor="end">{v:.{_decimals(ticks)}f}</text>'
+        )
     if x_names is None:
-        for v in _ticks(*xs):
+        ticks = _ticks(*xs)
+        for v in ticks:
             px = _sx(v, xs)
-            parts.append(f'<text x="{px:.1f}" y="{y0 + 14}" class="tick" text-anchor="middle">{v:.2f}</text>')
+            parts.append(
+                f'<text x="{px:.1f}" y="{y0 + 14}" class="tick" text-anchor="middle">{v:.{_decimals(ticks)}f}</text>'
+            )
     else:
         for i, name in enumerate(x_names):
             px = _sx(i, xs)
@@ -78,7 +103,21 @@ def _frame(
         f'<text x="12" y="{(y0 + y1) / 2:.1f}" class="label" text-anchor="middle" '
         f'transform="rotate(-90 12 {(y0 + y1) / 2:.1f})">{escape(y_label)}</text>'
     )
+    parts.append(_key())
     return parts
+
+
+def _key() -> str:
+    """The colour key, top right: one swatch per model type."""
+    out, x = ['<g class="key">'], _W - _PAD_R
+    for kind, colour in reversed(list(COLORS.items())):
+        x -= 8 + 6 * len(kind) + 14
+        out.append(
+            f'<circle cx="{x + 5}" cy="28" r="4" fill="{colour}"/>'
+            f'<text x="{x + 12}" y="31" class="tick">{escape(kind)}</text>'
+        )
+    out.append("</g>")
+    return "".join(out)
 
 
 def _sx(v: float, xs: tuple[float, float]) -> float:
@@ -90,10 +129,11 @@ def _sy(v: float, ys: tuple[float, float]) -> float:
 
 
 def _dot(p: Point, cx: float, cy: float) -> str:
-    fill = _COLORS.get(p.kind, "#555")
+    fill = COLORS.get(p.kind, "#555")
     return (
         f'<a href="#row-{escape(p.row_id)}"><circle cx="{cx:.1f}" cy="{cy:.1f}" r="5" fill="{fill}" '
-        f'data-row="{escape(p.row_id)}"><title>{escape(p.label)}</title></circle></a>'
+        f'data-row="{escape(p.row_id)}"><title>{p.number}: {escape(p.label)}</title></circle>'
+        f'<text x="{cx + 6:.1f}" y="{cy - 5:.1f}" class="pnum">{p.number}</text></a>'
     )
 
 

@@ -9,6 +9,16 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
+THIN_MIN = 10
+"""An estimate resting on fewer samples than this is marked as thin."""
+THIN_SHARE = 0.5
+"""An estimate defined for less than this share of its scope's samples is marked as thin."""
+
+
+def is_thin(n: int, of: int) -> bool:
+    """Whether ``n`` defining samples out of ``of`` are too few to lean on (see ``THIN_MIN``, ``THIN_SHARE``)."""
+    return n > 0 and (n < THIN_MIN or n < THIN_SHARE * of)
+
 
 class _Strict:
     """Mixin: ``from_dict`` that rejects unknown keys (nested records are built by their own class)."""
@@ -34,7 +44,12 @@ class Estimate(_Strict):
     high: float | None
     """97.5th percentile of the bootstrap replicates."""
     n: int
-    """Samples with a defined value that entered the estimate."""
+    """Samples with a defined value that entered the estimate (k)."""
+    of: int = 0
+    """Samples that could have defined it: the scope's traced (or AR) generations, of that correctness for the
+    correct/incorrect splits. tau is undefined for single-step samples, so its ``n`` may be far below this."""
+    thin: bool = False
+    """True when few samples define the value: fewer than ``THIN_MIN``, or under ``THIN_SHARE`` of ``of``."""
 
 
 @dataclass

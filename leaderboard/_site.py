@@ -21,8 +21,9 @@ import jinja2
 
 from leaderboard._aggregate import COLUMNS
 from leaderboard._build import Leaderboard, collect
+from leaderboard._join import MODEL_TYPES
 from leaderboard._metrics import METRICS
-from leaderboard._plots import Point, by_category, scatter
+from leaderboard._plots import COLORS, Point, by_category, scatter
 from leaderboard._records import BuildReport, LeaderboardRow, ScopeStats
 
 SCHEMA = "mdlm-leaderboard/1"
@@ -95,18 +96,25 @@ def _git_commit() -> str | None:
     return (res.stdout.strip() or None) if res.returncode == 0 else None
 
 
+def row_title(r: LeaderboardRow) -> str:
+    """A row as the legend and the pickers name it: model and the setting that tells it apart."""
+    return f"{r.model} ({r.setting_short or r.setting_label})"
+
+
 def _plots(lb: Leaderboard) -> dict[str, Any]:
+    number = {r.row_id: i for i, r in enumerate(lb.rows, 1)}  # the table's order: the legend lists them so
+
     def pts(fx: Any, fy: Any) -> list[Point]:
         out = []
         for r in lb.rows:
             x, y = fx(r), fy(r)
             if x is not None and y is not None:
-                out.append(Point(r.row_id, f"{r.model} ({r.setting_short or r.setting_label})", x, y, r.model_type))
+                out.append(Point(r.row_id, row_title(r), number[r.row_id], x, y, r.model_type))
         return out
 
     acc = lambda r: r.overall.accuracy  # noqa: E731
     dom_pts = [
-        Point(r.row_id, f"{r.model}: {d}", i, s.metrics["afp"].value, r.model_type)
+        Point(r.row_id, f"{row_title(r)}: {d}", number[r.row_id], i, s.metrics["afp"].value, r.model_type)
         for r in lb.rows
         for i, d in enumerate(lb.domains)
         if (s := r.domains.get(d)) is not None and s.metrics["afp"].value is not None
@@ -124,14 +132,19 @@ def _plots(lb: Leaderboard) -> dict[str, Any]:
             "AFP (incorrect)",
             diagonal=True,
         ),
+        "legend": [(number[r.row_id], row_title(r), r.model_type, r.row_id) for r in lb.rows],
+        "colors": COLORS,
     }
 
 
 def _csv(rows: list[LeaderboardRow]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
+    # n: samples defining the value (k); of: samples that could have; thin: too few to lean on (tau's
+    # single-step samples are undefined, so its k can be far below its n).
     w.writerow(
-        ["row_id", "model", "model_type", "setting", "scope_kind", "scope", "metric", "value", "low", "high", "n"]
+        ["row_id", "model", "model_type", "setting", "scope_kind", "scope", "metric", "value", "low", "high", "n",
+         "of", "thin"]
     )
 
     def scope(r: LeaderboardRow, kind: str, name: str, s: ScopeStats) -> None:
@@ -142,7 +155,7 @@ def _csv(rows: list[LeaderboardRow]) -> str:
             w.writerow([*base, k, getattr(s, k), "", "", ""])
         for key in COLUMNS:
             e = s.metrics[key]
-            w.writerow([*base, key, e.value, e.low, e.high, e.n])
+            w.writerow([*base, key, e.value, e.low, e.high, e.n, e.of, int(e.thin)])
 
     for r in rows:
         scope(r, "overall", "overall", r.overall)
@@ -153,17 +166,36 @@ def _csv(rows: list[LeaderboardRow]) -> str:
     return buf.getvalue()  # csv writes None as an empty field
 
 
+def _unlocal(text: str, paths: dict[str, str]) -> str:
+    """Last guard against publishing the build machine's paths (in warnings, say): each becomes its short name."""
+    for path, name in paths.items():
+        if path in text:
+            text = text.replace(path, name)
+    return text
+
+
 def _page_name(task: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", task) + ".html"
 
 
-def build_site(run_dirs: list[str | Path], output: str | Path, *, bootstrap: int = 1000) -> BuildReport:
+def build_site(
+    run_dirs: list[str | Path],
+    output: str | Path,
+    *,
+    bootstrap: int = 1000,
+    names: dict[str, str] | None = None,
+    keep_paths: bool = False,
+) -> BuildReport:
     """Build the leaderboard site from lm-eval output folders.
 
     Args:
         run_dirs: lm-eval ``--output_path`` folders (or parents of them).
         output: Site folder to write (created; existing files of the same name are replaced).
         bootstrap: Bootstrap replicates per task for the 95% intervals.
+        names: Display names, by model source (the hub id or path the run records) or by default
+            display name (a hub id, or a local model's folder name).
+        keep_paths: Publish local paths (model folders in the reproduce commands, input folders) as they are;
+            by default the site names a local model by its folder and an input folder by its name.
 
     Returns:
         What was built and every warning.
@@ -171,7 +203,7 @@ def build_site(run_dirs: list[str | Path], output: str | Path, *, bootstrap: int
     Raises:
         NothingUsableError: When the folders hold no readable lm-eval results.
     """
-    lb = collect([Path(p) for p in run_dirs], bootstrap=bootstrap)
+    lb = collect([Path(p) for p in run_dirs], bootstrap=bootstrap, names=names, keep_paths=keep_paths)
     out = Path(output)
     (out / "models").mkdir(parents=True, exist_ok=True)
     (out / "samples").mkdir(parents=True, exist_ok=True)
@@ -186,7 +218,7 @@ def build_site(run_dirs: list[str | Path], output: str | Path, *, bootstrap: int
             "version": _package_version(),
             "git_commit": _git_commit(),
             "bootstrap": bootstrap,
-            "run_dirs": [str(p) for p in run_dirs],
+            "run_dirs": [str(p) if keep_paths else Path(p).name for p in run_dirs],
         },
         "metrics": specs,
         "domains": lb.domains,
@@ -194,8 +226,14 @@ def build_site(run_dirs: list[str | Path], output: str | Path, *, bootstrap: int
         "prompt_check": check,
         "warnings": lb.warnings,
     }
-    pages = {f"samples/{_page_name(t)}": t for t in sorted(lb.samples)}
+    pages = {f"samples/{_page_name(t)}": t for t in lb.tasks}
     common = {"css": _asset("style.css"), "specs": METRICS, "warnings": lb.warnings, "sample_pages": pages}
+    written: list[str] = []
+
+    def write(rel: str, text: str) -> None:  # page by page: the site never sits in memory whole
+        (out / rel).write_text(_unlocal(text, lb.local_paths), encoding="utf-8")
+        written.append(rel)
+
     files: dict[str, str] = {
         "data.json": json.dumps(data, sort_keys=True, indent=1, ensure_ascii=False) + "\n",
         "data.csv": _csv(lb.rows),
@@ -210,19 +248,23 @@ def build_site(run_dirs: list[str | Path], output: str | Path, *, bootstrap: int
         ),
     }
     files["metrics.html"] = env.get_template("metrics.html.j2").render(root="", **common)
+    for rel, text in files.items():
+        write(rel, text)
+    del files
     for r in lb.rows:
-        files[f"models/{r.row_id}.html"] = env.get_template("model.html.j2").render(row=r, root="../", **common)
+        write(f"models/{r.row_id}.html", env.get_template("model.html.j2").render(row=r, root="../", **common))
+    kinds = {kind: i for i, kind in enumerate(MODEL_TYPES)}  # diffusion first: the pickers open on one
     for path, task in pages.items():
-        names = {r.row_id: f"{r.model} ({r.setting_short or r.setting_label})" for r in lb.rows if task in r.tasks}
-        files[path] = env.get_template("samples.html.j2").render(
+        ordered = sorted((r for r in lb.rows if task in r.tasks), key=lambda r: (kinds.get(r.model_type, 3), r.row_id))
+        rows = [{"id": r.row_id, "name": row_title(r), "type": r.model_type} for r in ordered]
+        page = env.get_template("samples.html.j2").render(
             task=task,
-            payload={"task": task, "rows": names, **lb.samples[task]},
+            payload={"task": task, "rows": rows, **lb.samples(task)},
             viewer_js=_asset("viewer.js"),
             root="../",
             **common,
         )
-    for rel, text in files.items():
-        (out / rel).write_text(text, encoding="utf-8")
+        write(path, page)
     return BuildReport(
-        output=out, rows=lb.rows, prompt_check=lb.prompt_check, warnings=lb.warnings, files=sorted(files)
+        output=out, rows=lb.rows, prompt_check=lb.prompt_check, warnings=lb.warnings, files=sorted(written)
     )

@@ -6,6 +6,7 @@ import hashlib
 import logging
 import os
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from tqdm import tqdm
 from model_adapters._engine import SpecialTokens, TraceRecorder, denoise
 from model_adapters._loading import LoadRequest, load_generic, read_config
 from model_adapters._models._tokenizer import load_tokenizer
-from model_adapters._paths import default_trace_path
+from model_adapters._paths import default_trace_path, relative_trace_name
 from model_adapters._preset import FamilyPreset
 from model_adapters._runner import make_logits_fn
 from model_adapters._settings import LM_EVAL_GEN_KEYS, DecodingSettings
@@ -116,10 +117,9 @@ class MDLMAdapter(LM):
         self.trace_file: Path | None = None
         self.results_dir: Path | None = None
         if trace:
-            if trace_path:
-                self.trace_file = Path(trace_path)
-            elif (found := default_trace_path(rank=self.rank)) is not None:
-                self.trace_file, self.results_dir = found
+            found = default_trace_path(rank=self.rank)
+            self.results_dir = found[1] if found else None
+            self.trace_file = Path(trace_path) if trace_path else found[0] if found else None
             if self.trace_file is not None:
                 self._writer = TraceWriter(self.trace_file)
 
@@ -192,15 +192,13 @@ class MDLMAdapter(LM):
         """Merged into the results JSON's ``config``: where the traces are and how decoding was set."""
         from importlib.metadata import version
 
-        trace_file = None
-        if self.trace_file is not None:
-            trace_file = (
-                os.path.relpath(self.trace_file, self.results_dir) if self.results_dir else str(self.trace_file)
-            )
+        # Names relative to the results folder travel with the run when it is moved or copied.
+        trace_file = relative_trace_name(self.trace_file, self.results_dir) if self.trace_file else None
         rank_files = None
         if self.trace_file is not None and self.world_size > 1:
             stem = self.trace_file.name.split("_rank")[0].removesuffix(".jsonl")
-            rank_files = [f"{stem}{f'_rank{r}' if r else ''}.jsonl" for r in range(self.world_size)]
+            rank_files = [relative_trace_name(self.trace_file.with_name(f"{stem}{f'_rank{r}' if r else ''}.jsonl"),
+                                              self.results_dir) for r in range(self.world_size)]
         return {
             "mdlm_trace_files": rank_files,
             "mdlm_bench_version": version("mdlm-bench"),
@@ -320,20 +318,26 @@ class MDLMAdapter(LM):
         canvas = result.canvas.cpu().tolist()
         # Each row's answer ends at its first stop token (the trace keeps that token, the text does not).
         stops = [next((i for i, t in enumerate(ids) if t in self.stop_ids), len(ids)) for ids in canvas]
-        texts = []
+        texts, scored = [], []
         for ids, stop, item in zip(canvas, stops, batch, strict=True):
-            text = self.tokenizer.decode(ids[:stop], skip_special_tokens=True)
+            full = self.tokenizer.decode(ids[:stop], skip_special_tokens=True)
+            text = full
             for term in item.until:
                 if term:
                     text = text.split(term)[0]
             texts.append(text)
+            # The order metrics count the tokens of the text lm-eval scores: through EOS, or up to a stop string.
+            scored.append(min(stop + 1, len(ids)) if text == full else scored_token_count(self._decode, ids, text))
         if recorder is not None and self._writer is not None:
-            self._writer.write_batch(self._trace_records(batch, settings, canvas, stops, result, recorder))
+            self._writer.write_batch(self._trace_records(batch, settings, canvas, stops, scored, result, recorder))
         return texts
+
+    def _decode(self, ids: list[int]) -> str:
+        return self.tokenizer.decode(ids, skip_special_tokens=True)
 
     def _trace_records(
         self, batch: list[_Request], settings: DecodingSettings, canvas: list[list[int]], stops: list[int],
-        result: Any, recorder: TraceRecorder,
+        scored: list[int], result: Any, recorder: TraceRecorder,
     ) -> list[TraceRecord]:
         """One trace row per sample (trace-only work, kept apart so the benchmarks can time it)."""
         # One device-to-host copy per batch, not three per row.
@@ -345,7 +349,7 @@ class MDLMAdapter(LM):
         records = []
         for row, item in enumerate(batch):
             ids = canvas[row]
-            n_tokens = min(stops[row] + 1, len(ids))
+            n_tokens = scored[row]
             records.append(TraceRecord(
                 task_name=item.key[0],
                 doc_id=item.key[1],
@@ -358,6 +362,7 @@ class MDLMAdapter(LM):
                 nfe=nfes[row],
                 steps=nfes[row],
                 stopped_early=bool(stopped[row]),
+                n_generated=min(stops[row] + 1, len(ids)),
                 gen_length=len(ids),
                 token_ids=ids,
                 pieces=[self._piece(t) for t in ids[:n_tokens]],
@@ -395,6 +400,23 @@ def _flags(model_args: dict[str, Any], flags: dict[str, Any] | None) -> dict[str
         if str(passed[key]) != str(model_args[key]):
             logger.info("%s=%s from --model_args wins over lm-eval's %s", key, model_args[key], passed[key])
     return {k: v for k, v in passed.items() if k not in model_args}
+
+
+def scored_token_count(decode: Callable[[list[int]], str], ids: list[int], text: str) -> int:
+    """How many leading tokens of ``ids`` it takes to write ``text``, a prefix of their decoded text.
+
+    A task's stop string cuts the answer inside the canvas; the tokens after the cut are not scored, so
+    they do not count in AFP, TPF or tau. The token holding the start of the cut counts when it also
+    holds the end of the answer. Binary search: the decoded length grows with the number of tokens.
+    """
+    lo, hi = 0, len(ids)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if len(decode(ids[:mid])) >= len(text):
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
 
 
 def _parse_batch_size(batch_size: int | str, device: str) -> int:

@@ -43,7 +43,8 @@ class TraceRecord:
     prompt_hash: str
     """sha256 hex of the exact context string, as lm-eval's samples record it (``prompt_hash``)."""
     n_tokens: int
-    """Generated tokens that count: up to and including the first EOS (the whole canvas if none)."""
+    """Generated tokens that count, those of the text lm-eval scores: up to and including the first EOS
+    (the whole canvas if none), or fewer when a task's stop string cuts the answer earlier."""
     final_step: list[int]
     """Per canvas position: the last step whose forward pass changed the token there (-1: never decoded)."""
     first_step: list[int]
@@ -58,6 +59,9 @@ class TraceRecord:
     """Length of the generation canvas in tokens."""
     stopped_early: bool = False
     """True when decoding ended before the step budget because the canvas had settled."""
+    n_generated: int = -1
+    """Tokens up to and including the first EOS (the whole canvas if none), before any stop string cuts
+    the answer: ``n_tokens`` or more (-1: not recorded)."""
     token_ids: list[int] = field(default_factory=list)
     """The final canvas token ids (all positions, padding after EOS included)."""
     pieces: list[str] = field(default_factory=list)
@@ -73,7 +77,7 @@ class TraceRecord:
         for name in ("task_name", "prompt_hash"):
             if not isinstance(getattr(self, name), str):
                 raise ValueError(f"{name} must be a string")
-        for name in ("doc_id", "repeat", "n_tokens", "nfe", "steps", "gen_length"):
+        for name in ("doc_id", "repeat", "n_tokens", "n_generated", "nfe", "steps", "gen_length"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool):
                 raise ValueError(f"{name} must be an integer, got {value!r}")
@@ -87,6 +91,8 @@ class TraceRecord:
             raise ValueError(f"trace arrays must all have gen_length={self.gen_length} entries, got {lengths}")
         if not 0 <= self.n_tokens <= self.gen_length:
             raise ValueError(f"n_tokens={self.n_tokens} outside [0, gen_length={self.gen_length}]")
+        if self.n_generated != -1 and not self.n_tokens <= self.n_generated <= self.gen_length:
+            raise ValueError(f"n_generated={self.n_generated} outside [n_tokens, gen_length={self.gen_length}]")
 
     @property
     def key(self) -> tuple[str, int, int]:

@@ -28,6 +28,10 @@ DEMO_TASKS = (
 )
 
 
+DEMO_NAMES = {"diffusion": "embedded-mdlm-tiny", "ar": "embedded-ar-tiny"}
+"""Display names of the embedded models (by default the site would show their folders' names)."""
+
+
 def lm_eval_runs(tasks: str, limit: int, runs: Path, batch_size: int) -> list[tuple[str, list[str]]]:
     """The lm_eval command lines of the demo, each with a short label."""
     from model_adapters._embedded import embedded_path
@@ -46,20 +50,29 @@ def _fmt(x: float | None, decimals: int = 2) -> str:
     return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{decimals}f}"
 
 
-def summary(rows) -> str:
+def _tau(est) -> str:  # noqa: ANN001
+    """tau with the samples that define it (k/n); ``*`` marks too few (single-step samples have no tau)."""
+    if est is None or est.value is None:
+        return "-"
+    return f"{est.value:.2f} {est.n}/{est.of}{'*' if est.thin else ''}"
+
+
+def summary(rows) -> str:  # noqa: ANN001
     """A plain-text table per leaderboard row (model + decoding setting) and task: accuracy, AFP, Kendall's tau
-    (generation order) and, on Sudoku, the easy-first correlation (Spearman rho of finalization step against how
-    constrained each cell is)."""
-    lines = [f"[{i}] {row.model_type:9} {row.backend:4} {Path(row.model).name}: "
+    with its coverage (generation order) and, on Sudoku, the easy-first correlation (Spearman rho of finalization
+    step against how constrained each cell is)."""
+    lines = [f"[{i}] {row.model_type:9} {row.backend:4} {row.model}: "
              f"{row.setting_short or row.setting_label}" for i, row in enumerate(rows, 1)]
-    lines += ["", f"{'row':>3}  {'task':24} {'acc':>6} {'AFP':>6} {'tau':>6} {'easy1st':>7} {'n':>4}"]
+    lines += ["", f"{'row':>3}  {'task':24} {'acc':>6} {'AFP':>6} {'tau (k/n)':>14} {'easy1st':>7} {'n':>4}"]
     for i, row in enumerate(rows, 1):
         for task, st in sorted(row.tasks.items()):
             afp, tau, easy = (st.metrics.get(k) for k in ("afp", "tau_b", "easy_first_rho"))
             lines.append(
                 f"{f'[{i}]':>3}  {task:24} {_fmt(st.accuracy):>6} {_fmt(afp.value if afp else None):>6} "
-                f"{_fmt(tau.value if tau else None):>6} {_fmt(easy.value if easy else None):>7} {st.n_docs:>4}"
+                f"{_tau(tau):>14} {_fmt(easy.value if easy else None):>7} {st.n_docs:>4}"
             )
+    lines += ["tau k/n: samples with a defined tau of those traced (a single-step sample has none);",
+              "* = fewer than 10 or under half. AR rows: 1 by construction, not measured."]
     return "\n".join(lines)
 
 
@@ -86,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from leaderboard import build_site
 
-    report = build_site([runs], site)
+    report = build_site([runs], site, names=DEMO_NAMES)
     print("\n" + summary(report.rows))
     for w in report.warnings:
         print(f"warning: {w}")

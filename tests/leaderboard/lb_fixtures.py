@@ -33,7 +33,9 @@ class Doc:
         return self.prompt or f"Question {task} #{self.doc_id}?"
 
 
-def trace_row(task: str, doc: Doc, rep: int, model: str, prompt_hash: str | None = None) -> dict[str, Any]:
+def trace_row(
+    task: str, doc: Doc, rep: int, model: str, prompt_hash: str | None = None, settings: dict[str, Any] | None = None
+) -> dict[str, Any]:
     steps = doc.final_steps[rep]  # type: ignore[index]
     n = len(steps)
     pad = 2
@@ -53,7 +55,7 @@ def trace_row(task: str, doc: Doc, rep: int, model: str, prompt_hash: str | None
         "stopped_early": False,
         "token_ids": list(range(n + pad)),
         "pieces": pieces,
-        "settings": {"steps": 8},
+        "settings": settings or {"steps": 8},
         "model": model,
         "schema": "mdlm-trace/1",
     }
@@ -75,6 +77,8 @@ def write_run(
     reported: dict[str, float] | None = None,
     lm_eval_version: str = "0.4.13",
     extra_trace_rows: list[dict[str, Any]] | None = None,
+    trace_settings: dict[str, Any] | None = None,
+    gen_kwargs: dict[str, Any] | None = None,
 ) -> Path:
     """Write one lm-eval run; returns its folder ``out/<model>``."""
     folder = out / model.replace("/", "__")
@@ -109,13 +113,15 @@ def write_run(
                 }
                 f.write(json.dumps(row) + "\n")
                 if traces and d.final_steps is not None:
-                    trace_rows += [trace_row(task, d, r, model) for r in range(len(d.final_steps))]
+                    trace_rows += [
+                        trace_row(task, d, r, model, settings=trace_settings) for r in range(len(d.final_steps))
+                    ]
     config: dict[str, Any] = {
         "model": backend,
         "model_args": f"pretrained={model}",
         "batch_size": 1,
         "limit": limit,
-        "gen_kwargs": {},
+        "gen_kwargs": gen_kwargs or {},
         "random_seed": 0,
         "numpy_seed": 1234,
         "torch_seed": 1234,
@@ -123,8 +129,9 @@ def write_run(
     }
     if backend == "mdlm":
         config.update(mdlm_decoding=decoding or {"steps": 8}, mdlm_family="llada")
-        if trace_name:
+        if trace_name:  # as the adapter records it: relative to the results folder, and absolute
             config["mdlm_trace_file"] = trace_name
+            config["mdlm_trace_file_abs"] = str((folder / trace_name).resolve())
     payload = {
         "results": results,
         "group_subtasks": groups or {},

@@ -1,4 +1,4 @@
-"""The built site in headless Chromium: sorting, filtering, the sample viewer, and no script injection."""
+"""The built site in headless Chromium: sorting, filtering, sample viewer, comparison view, no script injection."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from conftest import CHROMEDRIVER, CHROMIUM
-from lb_fixtures import Doc, write_run
+from lb_fixtures import Doc, sha, write_run
 
 from leaderboard import METRICS, build_site
 
@@ -95,3 +95,41 @@ def test_sort_filter_and_viewer(site: Path, driver, tmp_path: Path) -> None:
     assert driver.find_element(By.ID, "verdict").text == "incorrect"
     assert driver.execute_script("return window.__pwned") is None
     driver.save_screenshot(str(shot / "sample.png"))
+
+
+def test_comparison_view_puts_every_model_side_by_side(site: Path, driver) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    driver.get((site / "samples" / "task_a.html").as_uri())
+    rows = Select(driver.find_element(By.ID, "row-pick"))
+    assert "[diffusion]" in rows.first_selected_option.text  # the page opens on a diffusion model
+    assert driver.find_element(By.ID, "trace-widgets").is_displayed()
+    fast = next(o.get_attribute("value") for o in rows.options if o.text.startswith("fast-diff"))
+    rows.select_by_value(fast)
+    Select(driver.find_element(By.ID, "gen-pick")).select_by_index(2)  # doc 2
+    assert driver.find_element(By.ID, "compare-doc").text == "2"
+    cards = driver.find_elements(By.CSS_SELECTOR, "#compare .card")
+    titles = [c.find_element(By.TAG_NAME, "h3").text for c in cards]
+    assert len(cards) == 3 and titles[-1].startswith("ar-model") and "AR" in titles[-1]
+    by_model = {t.split(" (")[0]: c for t, c in zip(titles, cards, strict=True)}
+    diff = by_model["fast-diff"]
+    spans = diff.find_elements(By.CSS_SELECTOR, ".tokens span")
+    assert [s.text for s in spans] == ["t0", "t1", "t2", "t3"]
+    colours = [s.value_of_css_property("background-color") for s in spans]
+    assert colours[0] == colours[1] and colours[2] == colours[3] and colours[0] != colours[2]  # steps 0,0,1,1
+    assert len(diff.find_elements(By.CSS_SELECTOR, ".timeline div")) == 2
+    assert diff.find_element(By.CSS_SELECTOR, "h3 .badge.incorrect").text == "incorrect"  # doc 2 scores 0
+    ar = by_model["ar-model"]
+    assert ar.find_elements(By.CSS_SELECTOR, ".timeline") == []
+    assert ar.find_elements(By.CSS_SELECTOR, "span[title]") == []
+    assert ar.find_element(By.CSS_SELECTOR, ".tokens").text == "ok"
+    assert ar.find_element(By.CSS_SELECTOR, "h3 .badge.correct").text == "correct"
+    hash_note = driver.find_element(By.ID, "compare-hash")
+    assert "identical prompt" in hash_note.text and sha("Question task_a #2?")[:16] in hash_note.text
+
+    ar_id = next(o.get_attribute("value") for o in rows.options if o.text.startswith("ar-model"))
+    rows.select_by_value(ar_id)
+    assert not driver.find_element(By.ID, "trace-widgets").is_displayed()  # no trace widgets for AR answers
+    assert "by construction" in driver.find_element(By.ID, "stats").text
+    assert driver.execute_script("return window.__pwned") is None

@@ -123,6 +123,29 @@ def test_output_cut_at_eos_and_stop_sequence(tiny_llada_path, tmp_path, monkeypa
     assert out == ["ab|cd", "ab"]
     rows = {r.key: r for r in read_traces(tmp_path / "s.jsonl")}
     assert rows[("t", 0, 0)].n_tokens == 6  # five characters and the EOS
+    assert rows[("t", 0, 0)].n_generated == 6
+    # The stop string inside the canvas: "ab" is scored, so the order metrics count two tokens; the row
+    # keeps the count through EOS too.
+    assert (rows[("u", 0, 0)].n_tokens, rows[("u", 0, 0)].n_generated) == (2, 6)
+    assert rows[("u", 0, 0)].pieces == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Answer: 4", 2),  # cut at "\nQuestion": the two tokens that write the answer
+        ("Answer: ", 2),  # cut at "4": the token holding the cut also ends the answer
+        ("Ans", 1),
+        ("", 0),  # a stop string at the very start leaves nothing to count
+    ],
+)
+def test_scored_token_count_with_multi_character_tokens(text, expected) -> None:
+    vocab = ["Ans", "wer: 4", "\nQ", "uestion: 5"]
+
+    def decode(ids: list[int]) -> str:
+        return "".join(vocab[i] for i in ids)
+
+    assert adapter_module.scored_token_count(decode, [0, 1, 2, 3], text) == expected
 
 
 @pytest.mark.parametrize(
