@@ -30,13 +30,13 @@ _RESULTS_RE = re.compile(r"^results_(?P<date>\d{4}-\d{2}-\d{2}T[0-9.\-]+)\.json$
 
 
 class Trace:
-    """What the leaderboard keeps of a trace row: its counted part only, in compact form.
+    """What the leaderboard keeps of a trace row: its counted part (and the canvas's first steps), compactly.
 
     A 10 models x 60 tasks x 500 samples build holds hundreds of thousands of these; the full
     ``TraceRecord`` (three canvas-long lists, token ids, settings) would take gigabytes.
     """
 
-    __slots__ = ("final_step", "n_tokens", "nfe", "pieces", "prompt_hash")
+    __slots__ = ("final_step", "first_step", "n_tokens", "nfe", "pieces", "prompt_hash")
 
     def __init__(self, rec: TraceRecord) -> None:
         self.prompt_hash: str = rec.prompt_hash
@@ -45,6 +45,8 @@ class Trace:
         """Counted tokens (those of the scored text)."""
         self.final_step: np.ndarray = np.asarray(rec.final_step[: rec.n_tokens], dtype=np.int32)
         """Finalization step of each counted position."""
+        self.first_step: np.ndarray = np.asarray(rec.first_step, dtype=np.int32)
+        """First-commit step of every canvas position, the tail included (ParallelBench's tau reads it)."""
         self.nfe: int = rec.nfe
         """Model forward passes."""
         self.pieces: tuple[str, ...] = tuple(map(sys.intern, rec.pieces[: rec.n_tokens]))
