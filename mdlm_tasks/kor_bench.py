@@ -23,16 +23,13 @@ some operation questions compare math expressions). Where this differs, it is on
 from __future__ import annotations
 
 import ast
-import hashlib
 import json
 import operator
-import os
 import re
-import urllib.request
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
+from mdlm_tasks._pinned import GitHubPin
 from mdlm_tasks.answers import math_equal, strip_reasoning
 
 __all__ = [
@@ -70,40 +67,16 @@ KOR_BENCH_DIR_ENV = "MDLM_KOR_BENCH_DIR"
 # ---------------------------------------------------------------- data
 
 
+_PIN = GitHubPin(KOR_BENCH_REPO, KOR_BENCH_COMMIT, KOR_BENCH_DIR_ENV, "kor_bench")
+
+
 def _url(path: str) -> str:
-    return f"https://raw.githubusercontent.com/{KOR_BENCH_REPO}/{KOR_BENCH_COMMIT}/{path}"
-
-
-def _cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "mdlm_bench" / "kor_bench" / KOR_BENCH_COMMIT[:12]
+    return _PIN.url(path)
 
 
 def _verified_file(path: str) -> bytes:
     """The bytes of one data file: from ``$MDLM_KOR_BENCH_DIR``, the cache, or the pinned URL; always checked."""
-    expected = KOR_BENCH_FILES[path]
-    local = Path(os.environ[KOR_BENCH_DIR_ENV]) / path if os.environ.get(KOR_BENCH_DIR_ENV) else None
-    cached = _cache_dir() / path
-    if local is not None:
-        data = local.read_bytes()
-    elif cached.is_file():
-        data = cached.read_bytes()
-    else:
-        try:
-            with urllib.request.urlopen(_url(path), timeout=60) as response:  # noqa: S310 (fixed https URL)
-                data = response.read()
-        except OSError as error:
-            raise FileNotFoundError(
-                f"mdlm_kor_bench could not fetch {_url(path)} ({error}). Clone {KOR_BENCH_REPO} at "
-                f"{KOR_BENCH_COMMIT} and set {KOR_BENCH_DIR_ENV} to the clone's folder."
-            ) from error
-    digest = hashlib.sha256(data).hexdigest()
-    if digest != expected:
-        raise ValueError(f"KOR-Bench file {path} has SHA-256 {digest}, expected {expected}")
-    if local is None and not cached.is_file():
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        cached.write_bytes(data)
-    return data
+    return _PIN.read(path, KOR_BENCH_FILES[path])
 
 
 def _json_lines(data: bytes) -> list[dict[str, Any]]:

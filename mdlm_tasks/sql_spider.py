@@ -28,6 +28,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from mdlm_tasks._pinned import user_cache_dir
 from mdlm_tasks.answers import strip_reasoning
 from mdlm_tasks.code_extract import extract_code
 
@@ -51,8 +52,7 @@ _TIME_BUDGET_S = 10.0
 
 
 def _cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "mdlm_bench" / "spider"
+    return user_cache_dir("spider")
 
 
 def unpack_spider_zip(archive: Path, target: Path, sha256: str) -> Path:

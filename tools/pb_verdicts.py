@@ -7,8 +7,10 @@ into a temporary folder, stubs the two imports that need the network or Java (``
 LanguageTool's ``grammar_check``: never called by the list and Latin-square metrics; for
 words-to-sentence only the ``inclusion_score`` its function returns is recorded), runs its metric functions the way
 its ``compute_metrics`` does (``score`` = lenient call, ``score_strict`` = ``strict=True``), and
-writes the verdicts to tests/mdlm_tasks/fixtures/parallelbench_verdicts.json. The test replays
-the same replies through mdlm_tasks.parallelbench and must agree on every one.
+writes the verdicts to tests/mdlm_tasks/fixtures/parallelbench_verdicts.json. The items are the
+real ones of tests/mdlm_tasks/fixtures/parallelbench_items.json (written by tools/pin_parallelbench.py):
+the gold answer of each, and typical replies to items ``PICK``. The test replays the same replies
+through mdlm_tasks.parallelbench and must agree on every one.
 """
 
 from __future__ import annotations
@@ -24,9 +26,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mdlm_tasks.parallelbench import gold_text, load_items, pb_tasks  # noqa: E402
+from mdlm_tasks.parallelbench import PBTask, gold_text, pb_tasks  # noqa: E402
 
-OUT = Path(__file__).resolve().parent.parent / "tests" / "mdlm_tasks" / "fixtures" / "parallelbench_verdicts.json"
+FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "mdlm_tasks" / "fixtures"
+OUT = FIXTURES / "parallelbench_verdicts.json"
 FILES = ("dataset/parallel_bench/metrics.py", "dataset/parallel_bench/data/task_utils.py")
 PICK = (0, 26, 53, 99)  # items spread over the four list lengths
 
@@ -50,6 +53,12 @@ def _reference_metrics(git_dir: str, commit: str) -> types.ModuleType:
     sys.modules["evaluate"] = types.ModuleType("evaluate")
     sys.path.insert(0, str(tmp))
     return importlib.import_module("dataset.parallel_bench.metrics")
+
+
+def _fixture_items(task: PBTask) -> dict[int, dict[str, Any]]:
+    """The fixture's real items of one task, by their 0-based position in the file."""
+    entry = json.loads((FIXTURES / "parallelbench_items.json").read_text(encoding="utf-8"))["tasks"][task.name]
+    return {i: json.loads(line) for i, line in zip(entry["index"], entry["lines"], strict=True)}
 
 
 def _names(answer: Any) -> list[str]:
@@ -131,7 +140,7 @@ def main(git_dir: str, commit: str = "72de8f7") -> None:
     funcs = ref.parallel_bench_metric_func_map
     tasks: dict[str, Any] = {}
     for name, task in pb_tasks().items():
-        items = load_items(task)
+        items = _fixture_items(task)
         fn = funcs[task.metric]
         entry: dict[str, Any] = {"metric": task.metric, "pb_task": task.name, "cases": []}
         if task.metric == "sentence_to_words_score":
@@ -141,14 +150,14 @@ def main(git_dir: str, commit: str = "72de8f7") -> None:
                     entry["cases"].append({"item": i, "kind": kind, "reply": reply, "inclusion_score": inclusion})
             tasks[name] = entry
             continue
-        # Every gold answer (the worked-example rule: the answer, or its "example").
-        entry["gold_all"] = [
-            [
+        # The gold answer of every fixture item (the worked-example rule: the answer, or its "example").
+        entry["gold"] = {
+            str(i): [
                 float(fn(gold_text(it["answer"]), it["answer"])),
                 float(fn(gold_text(it["answer"]), it["answer"], strict=True)),
             ]
-            for it in items
-        ]
+            for i, it in items.items()
+        }
         for i in PICK:
             item = items[i]
             if task.metric == "latin_square_score":
@@ -171,8 +180,9 @@ def main(git_dir: str, commit: str = "72de8f7") -> None:
     ).stdout.strip()
     doc = (
         "Verdicts of ParallelBench's own metric functions (furiosa-ai/ParallelBench, dataset/parallel_bench/"
-        "metrics.py) on gold and typical wrong replies, recorded by tools/pb_verdicts.py. gold_all: [score, "
-        "score_strict] of every item's gold text. words-to-sentence: only the inclusion half (LanguageTool off)."
+        "metrics.py) on gold and typical wrong replies, recorded by tools/pb_verdicts.py. gold: [score, "
+        "score_strict] of the gold text of each item of parallelbench_items.json, by its 0-based position. "
+        "words-to-sentence: only the inclusion half (LanguageTool off)."
     )
     OUT.write_text(
         json.dumps({"_doc": doc, "commit": full, "tasks": tasks}, indent=1, sort_keys=True, ensure_ascii=False) + "\n",

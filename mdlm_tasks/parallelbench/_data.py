@@ -1,20 +1,24 @@
 """ParallelBench's pinned test items and how they become chat messages.
 
-The items are ParallelBench's own files (``data/*.jsonl.gz``, byte for byte once decompressed;
-``data/tasks.json`` records repository, commit, path and sha256 of each). Loading checks the
-sha256, so an edited or truncated file fails loudly instead of silently changing the benchmark.
+ParallelBench's repository has no licence, so its data is not shipped: ``data/tasks.json`` (our
+metadata) records the repository, commit, path and sha256 of each test file, and each file is read
+from ``$MDLM_PARALLELBENCH_DIR`` (a ParallelBench checkout), the user cache, or the raw GitHub URL at
+that commit (fetched once, then cached). Every read checks the sha256, so an edited or truncated
+file fails loudly instead of silently changing the benchmark.
 """
 
 from __future__ import annotations
 
 import functools
-import gzip
-import hashlib
 import json
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+from mdlm_tasks._pinned import GitHubPin
+
+DIR_ENV = "MDLM_PARALLELBENCH_DIR"
+"""Environment variable naming a local ParallelBench checkout to read the files from instead of the network."""
 PREFIX = "mdlm_parallelbench_"
 """lm-eval task names are this prefix plus ParallelBench's task leaf name (``copy``, ``latin_square_n4``...)."""
 
@@ -63,15 +67,15 @@ def pb_tasks() -> dict[str, PBTask]:
     return {t.task_name: t for t in sorted(tasks, key=lambda t: t.name)}
 
 
+def pin() -> GitHubPin:
+    """Where the files come from: ParallelBench's repository at the pinned commit (see module docstring)."""
+    repo, commit = source()
+    return GitHubPin(repo, commit, DIR_ENV, "parallelbench")
+
+
 def raw_bytes(task: PBTask) -> bytes:
-    """The pinned file's bytes, checked against its sha256."""
-    folder, leaf = task.name.split("/")
-    packed = resources.files(__package__).joinpath("data", f"{folder}__{leaf}.jsonl.gz").read_bytes()
-    raw = gzip.decompress(packed)
-    digest = hashlib.sha256(raw).hexdigest()
-    if digest != task.sha256:
-        raise ValueError(f"{task.name}: pinned data has sha256 {digest}, expected {task.sha256}")
-    return raw
+    """The pinned file's bytes (checkout, cache or download), checked against its sha256."""
+    return pin().read(task.path, task.sha256)
 
 
 def load_items(task: PBTask) -> list[dict[str, Any]]:

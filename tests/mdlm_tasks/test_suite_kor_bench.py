@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -115,6 +116,6 @@ def test_offline_without_a_clone_says_what_to_do(tmp_path: Path, monkeypatch: py
 
     monkeypatch.delenv(kor.KOR_BENCH_DIR_ENV, raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    monkeypatch.setattr(kor.urllib.request, "urlopen", offline)
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
     with pytest.raises(FileNotFoundError, match=kor.KOR_BENCH_DIR_ENV):
         kor.load_kor_bench()
