@@ -1,8 +1,8 @@
 """Model adapters: run masked diffusion LMs through lm-eval with a decoding trace per sample.
 
 The public API: the trace types, and the extension points for new families and decoding strategies
-(``FamilyPreset`` + ``register_family``, ``confidence_rule``, ``transfer_schedule``) with the loaders a
-new family reuses. Importing this package is cheap (a start-up hook imports it in every process): the
+(``FamilyPreset`` + ``register_family``, ``confidence_rule``, ``transfer_schedule``, ``token_sampler``)
+with the loaders a new family reuses. Importing this package is cheap (a start-up hook imports it in every process): the
 extension API loads on first use, and torch and transformers only when a model is built.
 """
 
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     )
     from model_adapters._models._common import from_checkpoint
     from model_adapters._preset import FAMILIES, FamilyPreset, register_family
+    from model_adapters._sampling import SAMPLERS, token_sampler
     from model_adapters._settings import DecodingSettings
     from model_adapters._strategies import (
         CONFIDENCE_RULES,
@@ -44,7 +45,7 @@ _LAZY = {
     "load_llada2": "_models", "load_llada_moe": "_models", "from_checkpoint": "_models._common",
     "confidence_rule": "_strategies", "transfer_schedule": "_strategies", "StepPlan": "_strategies",
     "CONFIDENCE_RULES": "_strategies", "TRANSFER_SCHEDULES": "_strategies",
-    "DecodingSettings": "_settings",
+    "DecodingSettings": "_settings", "token_sampler": "_sampling", "SAMPLERS": "_sampling",
 }
 
 __all__ = [
@@ -58,6 +59,7 @@ __all__ = [
     "FAMILIES",
     "FamilyPreset",
     "LoadRequest",
+    "SAMPLERS",
     "StepPlan",
     "TRANSFER_SCHEDULES",
     "confidence_rule",
@@ -74,6 +76,7 @@ __all__ = [
     "load_sdar",
     "read_config",
     "register_family",
+    "token_sampler",
     "torch_dtype",
     "transfer_schedule",
 ]
