@@ -248,3 +248,12 @@ def test_dream_decode_at_temperature_matches_diffusion_generate(tiny_dream_path,
             got = denoise(bidirectional_logits_fn(model, full, shifted=True), prompt, settings, special,
                           generators=[torch.Generator().manual_seed(seed)])
         assert got.canvas.tolist() == expected.tolist()
+
+
+def test_readme_sampler_table_lists_every_registered_sampler() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    table = readme.split("| sampler | reference |", 1)[1].split("\n\n", 1)[0]
+    listed = {line.split("|")[1].strip().strip("`") for line in table.splitlines()[2:] if line.startswith("|")}
+    assert listed == set(SAMPLERS)
