@@ -63,7 +63,7 @@ def summary(rows) -> str:  # noqa: ANN001
     step against how constrained each cell is)."""
     lines = [f"[{i}] {row.model_type:9} {row.backend:4} {row.model}: "
              f"{row.setting_short or row.setting_label}" for i, row in enumerate(rows, 1)]
-    lines += ["", f"{'row':>3}  {'task':24} {'acc':>6} {'AFP':>6} {'tau (k/n)':>14} {'easy1st':>7} {'n':>4}"]
+    lines += ["", f"{'row':>3}  {'task':24} {'acc':>6} {'AFP':>6} {'tau-b (k/n)':>14} {'easy1st':>7} {'n':>4}"]
     for i, row in enumerate(rows, 1):
         for task, st in sorted(row.tasks.items()):
             afp, tau, easy = (st.metrics.get(k) for k in ("afp", "tau_b", "easy_first_rho"))
@@ -71,7 +71,7 @@ def summary(rows) -> str:  # noqa: ANN001
                 f"{f'[{i}]':>3}  {task:24} {_fmt(st.accuracy):>6} {_fmt(afp.value if afp else None):>6} "
                 f"{_tau(tau):>14} {_fmt(easy.value if easy else None):>7} {st.n_docs:>4}"
             )
-    lines += ["tau k/n: samples with a defined tau of those traced (a single-step sample has none);",
+    lines += ["tau-b (answer) k/n: samples with a defined tau of those traced (a single-step sample has none);",
               "* = fewer than 10 or under half. AR rows: 1 by construction, not measured."]
     return "\n".join(lines)
 
