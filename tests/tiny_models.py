@@ -30,6 +30,19 @@ def char_tokenizer(mask: str, eos: str, extra: list[str]):  # noqa: ANN201
     )
 
 
+def left_padded(tokenizer, prompts: list[str]) -> tuple[Any, Any]:  # noqa: ANN001
+    """([B, W] prompt ids left-padded with the pad id, [B, W] attention mask) of ``prompts``."""
+    import torch
+
+    ids = [tokenizer(p)["input_ids"] for p in prompts]
+    width = max(map(len, ids))
+    prompt = torch.full((len(ids), width), tokenizer.pad_token_id)
+    mask = torch.zeros((len(ids), width), dtype=torch.long)
+    for row, seq in enumerate(ids):
+        prompt[row, width - len(seq) :], mask[row, width - len(seq) :] = torch.tensor(seq), 1
+    return prompt, mask
+
+
 def build_tiny(family: str, out: Path, seed: int = 0, hidden: int = 32, layers: int = 2) -> Path:
     """Save a tiny random model whose checkpoint follows ``family``'s conventions; returns its folder."""
     import torch

@@ -139,23 +139,36 @@ def test_fork_bomb_is_contained() -> None:
     assert _sandbox_processes() <= before
 
 
-def test_process_count_is_capped() -> None:
-    program = textwrap.dedent(
-        """
+def _forker(attempts: int, sleep_s: int) -> str:
+    """A program forking up to ``attempts`` sleeping children; prints how many forks succeeded."""
+    return textwrap.dedent(
+        f"""
         import os, time
         started = 0
-        for _ in range(200):
+        for _ in range({attempts}):
             try:
                 pid = os.fork()
             except OSError:
                 break
             if pid == 0:
-                time.sleep(1)
+                time.sleep({sleep_s})
                 os._exit(0)
             started += 1
         print(started)
         """
     )
+
+
+def _skip_unless_required(modes: tuple[str, ...], why: str) -> None:
+    """Skip for a sandbox mode that does not work here, unless ``MDLM_SANDBOX_REQUIRE`` names it (then fail)."""
+    required = os.environ.get("MDLM_SANDBOX_REQUIRE", "").split(",")
+    if any(mode in required for mode in modes):
+        pytest.fail(f"required here (MDLM_SANDBOX_REQUIRE={','.join(required)}) but {why}")
+    pytest.skip(why)
+
+
+def test_process_count_is_capped() -> None:
+    program = _forker(200, sleep_s=1)
     result = run_program(program, limits=Limits(timeout_s=5, memory_mb=512, max_processes=16))
     assert result.status == "passed", result.stderr
     assert int(result.stdout) < 16
@@ -192,8 +205,9 @@ def test_working_directory_is_private_and_writable() -> None:
     assert result.stdout == "work ['main.py', 'out.txt']\n"
 
 
-@pytest.mark.skipif(isolation_mode() == "rlimits", reason="no sandbox works on this machine")
 def test_network_is_unreachable() -> None:
+    if isolation_mode() == "rlimits":
+        _skip_unless_required(sandbox.MODES, "no sandbox works on this machine")
     program = "import socket\nsocket.create_connection(('1.1.1.1', 53), timeout=1)\n"
     result = run_program(program, limits=FAST)
     assert result.status == "failed"
@@ -619,10 +633,7 @@ def runner(request: pytest.FixtureRequest) -> Iterator[Runner]:
     runner = Runner(_SANDBOX_FILE, mode, user)
     problem = runner.problem()
     if problem:
-        required = os.environ.get("MDLM_SANDBOX_REQUIRE", "").split(",")
-        if f"{mode}-{user}" in required or mode in required:
-            pytest.fail(f"{mode} as {user} is required here (MDLM_SANDBOX_REQUIRE) but does not work: {problem}")
-        pytest.skip(f"{mode} as {user} does not work on this machine: {problem}")
+        _skip_unless_required((mode, f"{mode}-{user}"), f"{mode} as {user} does not work on this machine: {problem}")
     yield runner
 
 
@@ -642,22 +653,7 @@ def test_probes_detect_escapes_without_isolation() -> None:
 
 def test_process_cap_holds(runner: Runner) -> None:
     # RLIMIT_NPROC inside the user namespace for users, the cgroup's pids.max for root.
-    program = textwrap.dedent(
-        """
-        import os, time
-        started = 0
-        for _ in range(100):
-            try:
-                pid = os.fork()
-            except OSError:
-                break
-            if pid == 0:
-                time.sleep(2)
-                os._exit(0)
-            started += 1
-        print(started)
-        """
-    )
+    program = _forker(100, sleep_s=2)
     result = runner.run(program, dataclasses.replace(PROBE_LIMITS, max_processes=16))
     assert result["status"] == "passed", result
     assert 0 < int(result["stdout"]) < 16

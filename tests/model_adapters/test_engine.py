@@ -10,19 +10,9 @@ from model_adapters._engine import SpecialTokens, TraceRecorder, denoise
 from model_adapters._runner import bidirectional_logits_fn
 from model_adapters._settings import DecodingSettings
 from tests.model_adapters.reference_llada import reference_generate
+from tests.tiny_models import left_padded
 
 PROMPTS = ["Q: 2+2?\nA:", "Say hi", "The quick brown fox jumps over", "x"]
-
-
-def _batch(tokenizer, prompts):  # noqa: ANN001, ANN202
-    ids = [tokenizer(p)["input_ids"] for p in prompts]
-    width = max(map(len, ids))
-    prompt = torch.full((len(ids), width), tokenizer.pad_token_id)
-    mask = torch.zeros((len(ids), width), dtype=torch.long)
-    for row, seq in enumerate(ids):
-        prompt[row, width - len(seq) :] = torch.tensor(seq)
-        mask[row, width - len(seq) :] = 1
-    return prompt, mask
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +27,7 @@ def llada(tiny_llada_path):  # noqa: ANN001, ANN201
 )
 def test_matches_reference_llada_token_for_token(llada, steps, gen_length, block_length, eos_inf) -> None:
     model, tokenizer = llada
-    prompt, mask = _batch(tokenizer, PROMPTS)
+    prompt, mask = left_padded(tokenizer, PROMPTS)
     special = SpecialTokens(mask_id=tokenizer.mask_token_id, eos_id=tokenizer.eos_token_id)
     expected = reference_generate(model, prompt, mask, steps, gen_length, block_length, special.mask_id,
                                   logits_eos_inf=eos_inf, eos_id=special.eos_id)
@@ -53,7 +43,7 @@ def test_matches_reference_llada_token_for_token(llada, steps, gen_length, block
 
 def test_tracing_never_changes_outputs(llada) -> None:
     model, tokenizer = llada
-    prompt, mask = _batch(tokenizer, PROMPTS)
+    prompt, mask = left_padded(tokenizer, PROMPTS)
     special = SpecialTokens(mask_id=tokenizer.mask_token_id, eos_id=tokenizer.eos_token_id)
     full = torch.cat([mask, torch.ones(len(PROMPTS), 16, dtype=torch.long)], 1)
     for settings in (DecodingSettings(steps=8), DecodingSettings(schedule="threshold", threshold=0.3, block_length=8)):

@@ -18,6 +18,7 @@ from model_adapters._settings import DecodingSettings
 from tests.model_adapters.reference_dream import reference_dream_generate
 from tests.model_adapters.reference_llada import reference_generate
 from tests.model_adapters.test_adapter import _requests
+from tests.tiny_models import left_padded
 
 pytestmark = pytest.mark.gpu
 
@@ -48,19 +49,14 @@ def test_llada_engine_on_cuda_matches_the_reference_loop_on_cuda(tiny_llada_path
 
     model = AutoModelForCausalLM.from_pretrained(tiny_llada_path).eval().to("cuda")
     tokenizer = AutoTokenizer.from_pretrained(tiny_llada_path)
-    ids = [tokenizer(p)["input_ids"] for p in PROMPTS]
-    width = max(map(len, ids))
-    prompt = torch.full((len(ids), width), tokenizer.pad_token_id)
-    mask = torch.zeros((len(ids), width), dtype=torch.long)
-    for row, seq in enumerate(ids):
-        prompt[row, width - len(seq) :], mask[row, width - len(seq) :] = torch.tensor(seq), 1
+    prompt, mask = left_padded(tokenizer, PROMPTS)
     prompt, mask = prompt.cuda(), mask.cuda()
     special = SpecialTokens(mask_id=tokenizer.mask_token_id, eos_id=tokenizer.eos_token_id)
     for steps, gen, block in ((16, 16, 16), (8, 16, 4)):
         expected = reference_generate(model, prompt, mask, steps, gen, block, special.mask_id)
         assert not (expected == special.mask_id).any(), "oracle precondition: the model never proposes the mask"
         settings = DecodingSettings(steps=steps, gen_length=gen, block_length=block).resolve(gen)
-        full = torch.cat([mask, torch.ones(len(ids), gen, dtype=torch.long, device="cuda")], 1)
+        full = torch.cat([mask, torch.ones(len(PROMPTS), gen, dtype=torch.long, device="cuda")], 1)
         with torch.inference_mode():
             got = denoise(bidirectional_logits_fn(model, full, shifted=False), prompt, settings, special)
         assert torch.equal(got.canvas, expected)

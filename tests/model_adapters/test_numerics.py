@@ -15,17 +15,13 @@ from model_adapters._engine import SpecialTokens, denoise
 from model_adapters._runner import bidirectional_logits_fn
 from model_adapters._settings import DecodingSettings
 from tests.model_adapters.reference_llada import reference_generate
+from tests.tiny_models import left_padded
 
 PROMPTS = ["Q: 2+2?\nA:", "Say hi", "The quick brown fox jumps over", "x"]
 
 
 def _decode(model, tokenizer, confidence_dtype: str, published: bool, gen: int = 32):  # noqa: ANN001, ANN202
-    ids = [tokenizer(p)["input_ids"] for p in PROMPTS]
-    width = max(map(len, ids))
-    prompt = torch.full((len(ids), width), tokenizer.pad_token_id)
-    mask = torch.zeros((len(ids), width), dtype=torch.long)
-    for row, seq in enumerate(ids):
-        prompt[row, width - len(seq) :], mask[row, width - len(seq) :] = torch.tensor(seq), 1
+    prompt, mask = left_padded(tokenizer, PROMPTS)
     special = SpecialTokens(mask_id=tokenizer.mask_token_id, eos_id=tokenizer.eos_token_id)
     expected = reference_generate(model, prompt, mask, gen, gen, gen, special.mask_id, published_softmax=published)
     settings = DecodingSettings(confidence_dtype=confidence_dtype).resolve(gen)

@@ -16,6 +16,7 @@ from model_adapters._runner import bidirectional_logits_fn
 from model_adapters._settings import DecodingSettings
 from tests.model_adapters.reference_dllm import dllm_counts, dllm_sample
 from tests.model_adapters.reference_fast_dllm import fast_dllm_generate
+from tests.tiny_models import left_padded
 
 PROMPTS = ["Q: 2+2?\nA:", "Say hi", "The quick brown fox jumps over", "x"]
 
@@ -26,17 +27,6 @@ def llada(tiny_llada_path):  # noqa: ANN001, ANN201
     return model, AutoTokenizer.from_pretrained(tiny_llada_path)
 
 
-def _left_padded(tokenizer, prompts):  # noqa: ANN001, ANN202
-    ids = [tokenizer(p)["input_ids"] for p in prompts]
-    width = max(map(len, ids))
-    prompt = torch.full((len(ids), width), tokenizer.pad_token_id)
-    mask = torch.zeros((len(ids), width), dtype=torch.long)
-    for row, seq in enumerate(ids):
-        prompt[row, width - len(seq) :] = torch.tensor(seq)
-        mask[row, width - len(seq) :] = 1
-    return ids, prompt, mask
-
-
 @pytest.mark.parametrize(
     ("steps", "gen_length", "block_length", "threshold"),
     [(16, 16, 16, None), (8, 16, 4, None), (16, 16, 16, 0.9), (16, 16, 8, 0.02), (24, 24, 8, 0.005)],
@@ -45,7 +35,8 @@ def _left_padded(tokenizer, prompts):  # noqa: ANN001, ANN202
 def test_engine_matches_fast_dllm_generate(llada, steps, gen_length, block_length, threshold, batched) -> None:
     model, tokenizer = llada
     special = SpecialTokens(mask_id=tokenizer.mask_token_id, eos_id=tokenizer.eos_token_id)
-    ids, prompt, mask = _left_padded(tokenizer, PROMPTS)
+    ids = [tokenizer(p)["input_ids"] for p in PROMPTS]
+    prompt, mask = left_padded(tokenizer, PROMPTS)
     expected = []
     with torch.inference_mode():
         for seq in ids:
@@ -92,7 +83,8 @@ def test_engine_matches_dllm_sampler_where_its_split_is_even(llada, steps, gen_l
     """
     model, tokenizer = llada
     special = SpecialTokens(mask_id=tokenizer.mask_token_id, eos_id=tokenizer.eos_token_id)
-    ids, prompt, mask = _left_padded(tokenizer, PROMPTS)
+    ids = [tokenizer(p)["input_ids"] for p in PROMPTS]
+    prompt, mask = left_padded(tokenizer, PROMPTS)
     with torch.inference_mode():
         expected, ref_nfe = dllm_sample(model, ids, steps, gen_length, block_length, special.mask_id, special.eos_id)
         settings = DecodingSettings(
